@@ -1,0 +1,31 @@
+# Two entry points for a fresh clone: `make demo` (the main job end to end) and `make test`.
+# Both create .venv and install the package; torch is pinned first so pip takes the CPU wheel
+# instead of several GB of CUDA packages (override TORCH=... on a GPU machine).
+PY ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+export SNCSE_DATA ?= $(abspath ../shared/data)
+
+.PHONY: setup test demo lint bench clean
+
+$(BIN)/.sncse-installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[dev,stanza]"
+	touch $@
+
+setup: $(BIN)/.sncse-installed
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check sncse cli plugins tests bench
+
+demo: setup
+	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
+
+clean:
+	rm -rf demo-out .pytest_cache .ruff_cache

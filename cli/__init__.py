@@ -1,0 +1,1 @@
+"""sncse command line (Typer + rich); imports the library, never the reverse."""

@@ -1,0 +1,299 @@
+"""``SentenceEncoder``: a Hugging Face backbone, a pooler, and SimCSE's optional training-only MLP.
+
+One object serves training (``forward`` on token ids), evaluation and users (``encode``), and
+persistence (``save``/``load``): a saved directory holds the backbone in Hugging Face format plus
+``sncse_model.json`` (pooler, head, templates, max length), so every later command uses the pooler
+the model was trained with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import registry
+from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, ModelConfig
+from ..errors import SncseError
+from ..progress import task
+from .poolers import MLPHead, Pooler
+
+log = logging.getLogger(__name__)
+
+META_FILE = "sncse_model.json"
+HEAD_FILE = "sncse_head.safetensors"
+MASK_PLACEHOLDER = "[MASK]"
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    if device is None or str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def autocast_for(device: torch.device, amp: str = "auto"):
+    """bf16 autocast on CUDA where supported (else fp16); nothing on CPU, where fp32 is faster."""
+    if device.type != "cuda" or amp == "off":
+        return nullcontext()
+    if amp == "fp16" or (amp == "auto" and not torch.cuda.is_bf16_supported()):
+        return torch.autocast("cuda", dtype=torch.float16)
+    return torch.autocast("cuda", dtype=torch.bfloat16)
+
+
+class SentenceEncoder(nn.Module):
+    """A sentence encoder: ``backbone`` -> ``pooler`` -> (``head`` in training) -> vector."""
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        tokenizer: Any,
+        pooler: str = "cls",
+        mlp: str = "train",
+        max_length: int = 32,
+        template: str = ORIGINAL_TEMPLATE,
+        view_template: str = VIEW_TEMPLATE,
+        base_encoder: str | None = None,
+        inference_max_length: int | None = None,
+    ):
+        super().__init__()
+        self.backbone = backbone
+        self.tokenizer = tokenizer
+        self.pooler_name = registry.resolve_name("poolers", pooler).split(".v")[0]
+        pooler_cls = registry.get("poolers", pooler)
+        if pooler_cls.uses_prompt:
+            if tokenizer.mask_token_id is None:
+                raise SncseError(f"pooler 'prompt' needs a tokenizer with a mask token; {type(tokenizer).__name__} has none")
+            self.pooler: Pooler = pooler_cls(mask_token_id=tokenizer.mask_token_id)
+        else:
+            self.pooler = pooler_cls()
+        if mlp not in ("train", "always", "none"):
+            raise SncseError(f"mlp must be train|always|none, got {mlp!r}")
+        self.mlp = mlp
+        self.head = MLPHead(backbone.config.hidden_size) if mlp != "none" else None
+        self.max_length = max_length
+        # SimCSE/SNCSE evaluation pads but does not cut sentences to the training length: encode()
+        # truncates only at what the backbone can take.
+        limit = getattr(backbone.config, "max_position_embeddings", 512) or 512
+        if getattr(backbone.config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
+            limit -= 2  # RoBERTa's position ids start after the padding index
+        self.inference_max_length = min(inference_max_length or limit, limit)
+        self.template = template
+        self.view_template = view_template
+        self.base_encoder = base_encoder
+        self._template_ids: dict[str, tuple[list[int], list[int]]] = {}
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_config(cls, cfg: ModelConfig) -> SentenceEncoder:
+        """Build from ``model.*`` config: a registered encoder name, a local directory or a hub name."""
+        name = cfg.encoder
+        if registry.is_registered("encoders", name) and not Path(name).exists():
+            builder = registry.get("encoders", name)
+        else:
+            builder = registry.get("encoders", "hf")
+        backbone, tokenizer = builder(name, attn_implementation=cfg.attn_implementation)
+        if cfg.dropout is not None:
+            for m in backbone.modules():
+                if isinstance(m, nn.Dropout):
+                    m.p = cfg.dropout
+        return cls(backbone, tokenizer, pooler=cfg.pooler, mlp=cfg.mlp, max_length=cfg.max_length,
+                   template=cfg.template, view_template=cfg.view_template, base_encoder=name)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.backbone.parameters()).device
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.backbone.config.hidden_size)
+
+    # ------------------------------------------------------------------ tokenization
+    def _template_parts(self, view: str) -> tuple[list[int], list[int]]:
+        """Token ids of the template before and after ``{sentence}``, cached per view."""
+        if view not in self._template_ids:
+            template = self.template if view == "original" else self.view_template
+            if "{sentence}" not in template or template.count(MASK_PLACEHOLDER) != 1:
+                raise SncseError(f"template must contain '{{sentence}}' and exactly one {MASK_PLACEHOLDER}: {template!r}")
+            before, after = template.split("{sentence}")
+            mask = self.tokenizer.mask_token
+            ids = [self.tokenizer(part.replace(MASK_PLACEHOLDER, mask), add_special_tokens=False)["input_ids"]
+                   for part in (before, after)]
+            self._template_ids[view] = (ids[0], ids[1])
+        return self._template_ids[view]
+
+    def _special_wrap(self) -> tuple[list[int], list[int]]:
+        """The special tokens the tokenizer puts before and after a single sequence ([CLS] ... [SEP])."""
+        if not hasattr(self, "_wrap"):
+            probe = self.tokenizer("a", add_special_tokens=False)["input_ids"]
+            full = self.tokenizer("a", add_special_tokens=True)["input_ids"]
+            at = next(i for i in range(len(full)) if full[i : i + len(probe)] == probe)
+            self._wrap = (full[:at], full[at + len(probe) :])
+        return self._wrap
+
+    def tokenize(self, sentences: Sequence[str], view: str = "original",
+                 max_length: int | None = None) -> list[list[int]]:
+        """Token ids with special tokens, at most ``max_length`` (default: the training length), unpadded.
+
+        ``view`` is "original" or "view" (positive / soft negative); it only matters for the prompt
+        pooler, whose two templates differ. Too long a sentence is truncated, never the template.
+        """
+        sentences = list(sentences)
+        max_length = max_length or self.max_length
+        if not self.pooler.uses_prompt:
+            return self.tokenizer(sentences, add_special_tokens=True, truncation=True,
+                                  max_length=max_length)["input_ids"]
+        before, after = self._template_parts(view)
+        head, tail = self._special_wrap()
+        budget = max_length - len(before) - len(after) - len(head) - len(tail)
+        if budget < 1:
+            raise SncseError(f"max_length {max_length} leaves no room for the sentence in the prompt template")
+        body = self.tokenizer(sentences, add_special_tokens=False)["input_ids"]
+        prefix, suffix = head + before, after + tail
+        return [prefix + ids[:budget] + suffix for ids in body]
+
+    def collate(self, ids: Sequence[Sequence[int]], device: torch.device | None = None,
+                pad_to_multiple_of: int | None = None) -> dict[str, torch.Tensor]:
+        """Pad a list of id lists into ``input_ids``/``attention_mask`` tensors."""
+        longest = max(len(x) for x in ids)
+        if pad_to_multiple_of:
+            longest = -(-longest // pad_to_multiple_of) * pad_to_multiple_of
+        pad = self.tokenizer.pad_token_id or 0
+        input_ids = torch.full((len(ids), longest), pad, dtype=torch.long)
+        attention = torch.zeros((len(ids), longest), dtype=torch.long)
+        for i, x in enumerate(ids):
+            input_ids[i, : len(x)] = torch.as_tensor(x, dtype=torch.long)
+            attention[i, : len(x)] = 1
+        batch = {"input_ids": input_ids, "attention_mask": attention}
+        if device is not None:
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        return batch
+
+    # ------------------------------------------------------------------ forward
+    def uses_head(self) -> bool:
+        return self.head is not None and (self.mlp == "always" or (self.mlp == "train" and self.training))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                use_head: bool | None = None) -> torch.Tensor:
+        """(B, L) token ids -> (B, H) sentence vectors."""
+        outputs = self.backbone(input_ids=input_ids, attention_mask=attention_mask,
+                                output_hidden_states=self.pooler.needs_all_layers, return_dict=True)
+        pooled = self.pooler(outputs, {"input_ids": input_ids, "attention_mask": attention_mask})
+        if self.uses_head() if use_head is None else (use_head and self.head is not None):
+            pooled = self.head(pooled)
+        return pooled
+
+    @torch.no_grad()
+    def encode(
+        self,
+        sentences: Sequence[str],
+        batch_size: int = 128,
+        normalize: bool = False,
+        convert_to: str = "numpy",
+        view: str = "original",
+        amp: str = "auto",
+        show_progress: bool = True,
+    ) -> np.ndarray | torch.Tensor:
+        """Embed ``sentences`` -> (N, H) float32, in input order.
+
+        Each distinct sentence is encoded once, and batches are formed from length-sorted sentences
+        so that little padding is computed. Evaluation mode: dropout off, training-only head off.
+        """
+        if isinstance(sentences, str):
+            raise TypeError("encode() takes a list of sentences, not a single string")
+        sentences = list(sentences)
+        was_training = self.training
+        self.eval()
+        device = self.device
+        unique = list(dict.fromkeys(sentences))
+        ids = self.tokenize(unique, view=view, max_length=self.inference_max_length)
+        order = sorted(range(len(unique)), key=lambda i: -len(ids[i]))
+        out = torch.empty((len(unique), self.hidden_size), dtype=torch.float32, device=device)
+        ctx = task("encoding", total=len(unique), unit="sent") if show_progress else nullcontext(lambda n: None)
+        with ctx as advance:
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                batch = self.collate([ids[i] for i in idx], device=device)
+                with autocast_for(device, amp):
+                    emb = self(**batch)
+                out[torch.as_tensor(idx, device=device)] = emb.float()
+                advance(len(idx))
+        self.train(was_training)
+        if normalize:
+            out = torch.nn.functional.normalize(out, dim=-1)
+        index = {s: i for i, s in enumerate(unique)}
+        result = out[torch.as_tensor([index[s] for s in sentences], dtype=torch.long, device=device)] if sentences else out[:0]
+        return result.cpu().numpy() if convert_to == "numpy" else result
+
+    def similarity(self, a: Sequence[str], b: Sequence[str], batch_size: int = 128) -> np.ndarray:
+        """Cosine similarity matrix (len(a), len(b))."""
+        ea = self.encode(a, batch_size=batch_size, normalize=True, show_progress=False)
+        eb = self.encode(b, batch_size=batch_size, normalize=True, show_progress=False)
+        return ea @ eb.T
+
+    # ------------------------------------------------------------------ persistence
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "format_version": 1,
+            "pooler": self.pooler_name,
+            "mlp": self.mlp,
+            "max_length": self.max_length,
+            "template": self.template,
+            "view_template": self.view_template,
+            "base_encoder": self.base_encoder,
+            "inference_max_length": self.inference_max_length,
+            "hidden_size": self.hidden_size,
+        }
+
+    def save(self, directory: str | Path) -> Path:
+        """Hugging Face backbone + tokenizer, ``sncse_model.json`` and the MLP head if any."""
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.backbone.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        if self.head is not None:
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items()},
+                      str(directory / HEAD_FILE))
+        (directory / META_FILE).write_text(json.dumps(self.metadata(), indent=2) + "\n", encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, path: str | Path, pooler: str | None = None, device: str | torch.device | None = "auto",
+             attn_implementation: str | None = "sdpa") -> SentenceEncoder:
+        """Load a run directory, a saved model, a sentence-transformers folder, a registered encoder
+        name or a Hugging Face model (directory or hub name), all the same way.
+
+        ``pooler`` overrides the recorded one.
+        """
+        from .resolve import resolve_model_path
+
+        spec = resolve_model_path(str(path))
+        builder = registry.get("encoders", spec.builder)
+        backbone, tokenizer = builder(spec.source, attn_implementation=attn_implementation)
+        meta = spec.meta
+        model = cls(
+            backbone, tokenizer,
+            pooler=pooler or meta.get("pooler", "cls_before_pooler"),
+            mlp=meta.get("mlp", "none"),
+            max_length=int(meta.get("max_length", 32)),
+            template=meta.get("template", ORIGINAL_TEMPLATE),
+            view_template=meta.get("view_template", VIEW_TEMPLATE),
+            base_encoder=meta.get("base_encoder", str(path)),
+            inference_max_length=meta.get("inference_max_length"),
+        )
+        if model.head is not None and spec.head_file is not None:
+            from safetensors.torch import load_file
+
+            model.head.load_state_dict(load_file(str(spec.head_file)))
+        elif model.head is not None and model.mlp == "always":
+            raise SncseError(f"{path}: the model uses its MLP head at inference but {HEAD_FILE} is missing")
+        model.eval()
+        return model.to(resolve_device(device))

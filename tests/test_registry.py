@@ -1,0 +1,118 @@
+"""Entry-point registries, exercised with a throwaway distribution on sys.path like a third-party plugin."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sncse import registry
+from sncse.errors import RegistryError
+
+
+def make_distribution(root: Path, name: str, entry_points: str, modules: dict[str, str]) -> Path:
+    """A minimal installed distribution: ``<name>-0.3.dist-info`` with ``entry_points.txt``, plus modules."""
+    # the folder name is the normalised project name: importlib reads the name up to the first "-"
+    info = root / f"{name.replace('-', '_')}-0.3.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.3\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(textwrap.dedent(entry_points), encoding="utf-8")
+    for module, source in modules.items():
+        (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    return root
+
+
+@pytest.fixture()
+def third_party(tmp_path, monkeypatch):
+    make_distribution(
+        tmp_path,
+        "sncse-toyplugin",
+        """
+        [sncse.losses]
+        toy.v1 = toyplugin:ToyLoss
+        toy.v2 = toyplugin:ToyLossV2
+        broken.v1 = toyplugin_missing:Nothing
+
+        [sncse.negators]
+        shout.v1 = toyplugin:ShoutNegator
+        """,
+        {
+            "toyplugin": """
+            class ToyLoss:
+                version = 1
+
+            class ToyLossV2:
+                version = 2
+
+            class ShoutNegator:
+                def __init__(self, **kwargs):
+                    self.kwargs = kwargs
+
+                def negate(self, sentences):
+                    return ["NOT " + s.upper() for s in sentences]
+            """
+        },
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    importlib.invalidate_caches()
+    return tmp_path
+
+
+def test_builtins_are_registered_through_entry_points():
+    for group, name in [("losses", "bml.v1"), ("negators", "spacy.v1"), ("encoders", "tiny-bert.v1"),
+                        ("poolers", "prompt.v1")]:
+        entry = next(e for e in registry.entries(group) if e.name == name)
+        assert entry.distribution == "sncse"
+
+
+def test_unversioned_name_resolves_to_highest_version(third_party):
+    assert registry.resolve_name("losses", "toy") == "toy.v2"
+    assert registry.get("losses", "toy").version == 2
+    assert registry.get("losses", "toy.v1").version == 1
+
+
+def test_unknown_name_lists_what_exists(third_party):
+    with pytest.raises(RegistryError) as exc:
+        registry.get("losses", "nonexistent")
+    msg = str(exc.value)
+    assert "unknown loss 'nonexistent'" in msg
+    assert "toy" in msg and "infonce" in msg
+
+
+def test_broken_entry_point_reports_error_without_breaking_others(third_party):
+    rows = {e.name: e for e in registry.list_entries(["losses"])}
+    assert rows["broken.v1"].status == "error"
+    assert "ModuleNotFoundError" in rows["broken.v1"].error
+    assert rows["toy.v1"].status == "ok"
+    with pytest.raises(RegistryError, match="failed to import"):
+        registry.get("losses", "broken")
+
+
+def test_plugins_list_cli_shows_third_party(third_party, runner, cli_app):
+    result = runner.invoke(cli_app, ["plugins", "list", "--json", "--group", "losses"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    toy = next(r for r in rows if r["name"] == "toy.v1")
+    assert toy["distribution"] == "sncse-toyplugin" and toy["version"] == "0.3"
+    assert toy["value"] == "toyplugin:ToyLoss" and toy["status"] == "ok"
+    assert next(r for r in rows if r["name"] == "broken.v1")["status"] == "error"
+
+
+def test_plugins_list_unknown_group_is_usage_error(runner, cli_app):
+    result = runner.invoke(cli_app, ["plugins", "list", "--group", "nope"])
+    assert result.exit_code == 2
+    assert "available: negators, losses, encoders, poolers" in result.output
+
+
+def test_third_party_negator_used_through_cli(third_party, runner, cli_app, tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("a cat sat\nit rained\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(cli_app, ["negate", str(src), "-o", str(out), "--backend", "shout"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert lines == [["a cat sat", "NOT A CAT SAT"], ["it rained", "NOT IT RAINED"]]
