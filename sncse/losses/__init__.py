@@ -1,7 +1,7 @@
 """Contrastive objectives: SimCSE InfoNCE, SNCSE (PL, NL, BML), MixCSE and supervised SimCSE.
 
 Every loss is a :class:`ContrastiveLoss` registered in the ``sncse.losses`` entry-point group;
-:func:`build_loss` builds one from the ``loss`` section of the config.
+:func:`build_loss` builds one from the ``loss`` section of the config. See ``docs/losses.md``.
 """
 
 from __future__ import annotations
@@ -9,13 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .base import ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
+from .bml import BidirectionalMarginLoss
 from .infonce import InfoNCELoss
+from .mixcse import MixCSELoss
+from .nl import NegativeNegationLoss
+from .pl import PositiveNegationLoss
+from .sup import SupervisedSimCSELoss
 
 if TYPE_CHECKING:
     from ..config import LossConfig
 
 __all__ = [
-    "ContrastiveLoss", "LossOutput", "cosine_matrix", "cosine_rows", "build_loss", "InfoNCELoss",
+    "ContrastiveLoss", "LossOutput", "cosine_matrix", "cosine_rows", "build_loss",
+    "InfoNCELoss", "PositiveNegationLoss", "NegativeNegationLoss", "BidirectionalMarginLoss",
+    "MixCSELoss", "SupervisedSimCSELoss",
 ]
 
 
