@@ -49,3 +49,15 @@ def test_atomic_write_missing_directory(tmp_path):
     with pytest.raises(DataError, match="output directory does not exist"):
         with atomic_write(tmp_path / "no" / "out.txt"):
             pass
+
+
+def test_atomic_write_gives_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    p = tmp_path / "out.txt"
+    with atomic_write(p) as fh:
+        fh.write("x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask

@@ -45,6 +45,8 @@ class DataConfig:
     format: str = "auto"  # auto | text | negations | nli
     limit: int | None = None  # use only the first N examples
     cache_dir: str | None = None  # tokenized cache; default: <output_dir>/../.sncse_cache
+    batching: str = "shuffle"  # shuffle (the papers) | bucket (length-bucketed batches, less padding)
+    end_with_period: bool = False  # SNCSE's preprocessing: append " ." to sentences not ending in punctuation
 
 
 @dataclass
@@ -67,7 +69,7 @@ class TrainConfig:
     eval_steps: int = 125  # STS-B dev every N steps; 0 disables
     eval_limit: int | None = None  # evaluate on the first N dev pairs only (smoke runs)
     log_steps: int = 10
-    save_steps: int = 0  # extra resumable checkpoints every N steps (0: only at eval steps)
+    save_steps: int = 0  # resumable last/ checkpoint every N steps (0: at eval steps; -1: only at the end)
     seed: int = 42
     amp: str = "auto"  # auto (bf16 on CUDA where supported, else fp16) | bf16 | fp16 | off
     device: str = "auto"  # auto | cpu | cuda | cuda:N
@@ -82,6 +84,7 @@ class EvalConfig:
     mode: str = "test"  # test | dev
     batch_size: int = 128
     pooler: str | None = None  # None: the pooler the model was trained with
+    kfold: int = 10  # transfer tasks: SentEval's cross-validation folds (test mode; dev mode uses 5)
 
 
 @dataclass

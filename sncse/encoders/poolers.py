@@ -83,13 +83,18 @@ class PromptPooler(Pooler):
         if self.mask_token_id is None:
             raise RuntimeError("prompt pooler has no mask_token_id; build it through SentenceEncoder")
         is_mask = batch["input_ids"] == self.mask_token_id
-        counts = is_mask.sum(1)
-        # exactly one mask per sequence: anything else means the template was truncated or doubled.
-        # (a single device-side check; it costs one sync, so it is skipped under torch.compile)
-        if not torch.compiler.is_compiling() and bool((counts != 1).any()):
-            bad = (counts != 1).nonzero().flatten().tolist()
-            raise ValueError(f"prompt pooler: sequences {bad[:5]} have {counts[bad[:5]].tolist()} mask tokens, expected 1")
-        return outputs.last_hidden_state[is_mask]
+        # Exactly one mask per sequence: anything else means the template was truncated or doubled.
+        # The check costs a host sync, so it runs in evaluation only; training batches come from
+        # SentenceEncoder.tokenize, which builds every sequence with exactly one mask.
+        if not self.training and not torch.compiler.is_compiling():
+            counts = is_mask.sum(1)
+            if bool((counts != 1).any()):
+                bad = (counts != 1).nonzero().flatten().tolist()
+                raise ValueError(
+                    f"prompt pooler: sequences {bad[:5]} have {counts[bad[:5]].tolist()} mask tokens, expected 1")
+        position = is_mask.int().argmax(dim=1)  # (B,) index of the mask token, no sync
+        rows = torch.arange(position.shape[0], device=position.device)
+        return outputs.last_hidden_state[rows, position]
 
 
 class MLPHead(nn.Module):
