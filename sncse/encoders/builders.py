@@ -30,7 +30,14 @@ BERT_BASE_CONFIG: dict[str, Any] = dict(
 
 
 def _model_kwargs(attn_implementation: str | None) -> dict[str, Any]:
-    return {"attn_implementation": attn_implementation} if attn_implementation else {}
+    import torch
+
+    # fp32 master weights always: transformers >= 5 would keep an fp16 checkpoint's dtype (the GPU
+    # bundle ships fp16 for transport), and training fp16 weights loses updates. AMP does the rest.
+    kwargs: dict[str, Any] = {"dtype": torch.float32}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
+    return kwargs
 
 
 def build_hf(name_or_path: str, attn_implementation: str | None = "sdpa", **_: Any):
@@ -45,7 +52,7 @@ def build_hf(name_or_path: str, attn_implementation: str | None = "sdpa", **_: A
         try:
             backbone = AutoModel.from_pretrained(name_or_path, **_model_kwargs(attn_implementation))
         except (ValueError, ImportError):  # this architecture has no SDPA kernel
-            backbone = AutoModel.from_pretrained(name_or_path)
+            backbone = AutoModel.from_pretrained(name_or_path, **_model_kwargs(None))
     except OSError as exc:
         raise SncseError(
             f"cannot load encoder '{name_or_path}': not a local directory and not reachable on the "
