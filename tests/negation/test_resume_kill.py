@@ -1,0 +1,61 @@
+"""A run killed with SIGKILL mid-way resumes to exactly the uninterrupted output."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from sncse.negation import io as nio
+
+
+def _count_lines(path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path, wiki_lines, runner, cli_app):
+    lines = wiki_lines[1000:1500]
+    lines[10:10] = ["", "  "]
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "killed.jsonl"
+    _, branches, _ = nio.partial_paths(out)
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-c", "from sncse_cli.main import main; main()", "-q", "negate", str(src), "-o", str(out),
+           "--chunk-size", "10", "--batch-size", "8"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while _count_lines(branches) < 60 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read()!r}"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    done = _count_lines(branches)
+    assert 60 <= done < len(lines)
+    assert not out.exists()  # nothing at the output path until the run is complete
+
+    result = runner.invoke(cli_app, ["-q", "negate", str(src), "-o", str(out), "--resume", "--json",
+                                     "--chunk-size", "10"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    stats = json.loads(result.stdout)
+    assert stats["resumed_from_line"] >= 60 and stats["lines_this_run"] == len(lines) - stats["resumed_from_line"]
+
+    full = tmp_path / "full.jsonl"
+    result = runner.invoke(cli_app, ["-q", "negate", str(src), "-o", str(full)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == full.read_bytes()
+    assert len(out.read_bytes().splitlines()) == len(lines)
