@@ -95,7 +95,10 @@ def main() -> None:
                      + " | ".join(f"{r['tasks'][t]['sentence_transformers']:.2f}" for t in tasks)
                      + f" | {r['avg_st']:.2f} | {r['max_task_diff']:.4f} | {r['max_abs_embedding_diff']:.2e} |")
     lines += ["", f"Model `{args.model}`, {results[0]['sentences'] if results else 0} distinct sentences; "
-              "scores are Spearman x100 (SimCSE protocol)."]
+              "scores are Spearman x100 (SimCSE protocol).", "",
+              "MiniLM was trained with mean pooling; the prompt rows exercise the template path (chat template, "
+              "truncation, mask selection) on a real 30k-token vocabulary, they are not a useful pooler for this "
+              "model."]
     Path(args.md).parent.mkdir(parents=True, exist_ok=True)
     Path(args.md).write_text("\n".join(lines) + "\n")
 

@@ -128,7 +128,7 @@ class SentenceEncoder(nn.Module):
             self._template_ids[view] = (ids[0], ids[1])
         return self._template_ids[view]
 
-    def _special_wrap(self) -> tuple[list[int], list[int]]:
+    def special_wrap(self) -> tuple[list[int], list[int]]:
         """The special tokens the tokenizer puts before and after a single sequence ([CLS] ... [SEP])."""
         if not hasattr(self, "_wrap"):
             probe = self.tokenizer("a", add_special_tokens=False)["input_ids"]
@@ -150,7 +150,7 @@ class SentenceEncoder(nn.Module):
             return self.tokenizer(sentences, add_special_tokens=True, truncation=True,
                                   max_length=max_length)["input_ids"]
         before, after = self._template_parts(view)
-        head, tail = self._special_wrap()
+        head, tail = self.special_wrap()
         budget = max_length - len(before) - len(after) - len(head) - len(tail)
         if budget < 1:
             raise SncseError(f"max_length {max_length} leaves no room for the sentence in the prompt template")

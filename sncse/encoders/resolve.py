@@ -21,6 +21,9 @@ _ST_POOLING = {
 }
 
 
+_ST_POOLING_MODE = {"cls": "cls_before_pooler", "mean": "mean"}
+
+
 @dataclass
 class ModelSpec:
     builder: str  # registered encoder name that builds the backbone
@@ -38,6 +41,9 @@ def _st_meta(directory: Path) -> dict[str, Any]:
             cfg_path = directory / module.get("path", "") / "config.json"
             if cfg_path.exists():
                 pooling = json.loads(cfg_path.read_text(encoding="utf-8"))
+                mode = pooling.get("pooling_mode")  # sentence-transformers >= 5 writes one key
+                if isinstance(mode, str) and mode in _ST_POOLING_MODE:
+                    meta["pooler"] = _ST_POOLING_MODE[mode]
                 for key, name in _ST_POOLING.items():
                     if pooling.get(key):
                         meta["pooler"] = name

@@ -114,3 +114,18 @@ def test_local_minilm_loads_as_sentence_transformers_folder():
     assert model.inference_max_length == 256
     sim = model.similarity(["A man is playing a guitar."], ["A man plays guitar.", "The stock market fell."])
     assert sim[0, 0] > 0.8 > sim[0, 1]
+
+
+def test_sentence_transformers_pooling_mode_key(tmp_path):
+    """Folders written by sentence-transformers >= 5 name the pooling in one `pooling_mode` key."""
+    import json
+
+    from sncse.encoders.resolve import resolve_model_path
+
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    for mode, pooler in (("mean", "mean"), ("cls", "cls_before_pooler")):
+        (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": mode}))
+        assert resolve_model_path(str(tmp_path)).meta["pooler"] == pooler

@@ -1,0 +1,159 @@
+"""Read what ``sncse train`` and ``sncse eval`` leave in a run directory (read-only, lenient).
+
+Layout (``notes/DATA_API.md``)::
+
+    RUN/config.yaml      resolved config
+    RUN/run.json         versions, device, command (sncse.runinfo)
+    RUN/metrics.jsonl    train records {"step", "loss", ...} and eval records {"step", "dev_stsb"}
+    RUN/results.json     {"best_step", "best_dev_stsb", "steps", "train_seconds", ...}
+    RUN/eval_test.json   the JSON of ``sncse eval RUN --json`` ({"tasks": {task: {"spearman"}}, "avg"})
+    RUN/best/, RUN/last/ checkpoints
+
+Used by the model card (``sncse export``) and the hyperparameter sweep (``sncse analyze --sweep``).
+A missing file is not an error (a run may be unfinished or never evaluated); a malformed one is a
+:class:`~sncse.errors.DataError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+from ..io import iter_lines, read_json
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = ("best", "last")
+META_FILE = "sncse_model.json"
+
+
+@dataclass
+class RunRecord:
+    """What one run directory holds; every part is optional except the path."""
+
+    path: Path
+    config: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, Any] | None = None
+    eval_test: dict[str, Any] | None = None
+    run_info: dict[str, Any] | None = None
+    dev_curve: list[tuple[int, float]] = field(default_factory=list)
+    last_train_step: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        """A config value by dotted key (``loss.alpha``), or ``default``."""
+        cur: Any = self.config
+        for part in dotted.split("."):
+            if not isinstance(cur, dict) or part not in cur:
+                return default
+            cur = cur[part]
+        return cur
+
+    @property
+    def best_dev(self) -> float | None:
+        """Best STS-B dev Spearman x100: results.json, else the best eval record of metrics.jsonl."""
+        if self.results and self.results.get("best_dev_stsb") is not None:
+            return float(self.results["best_dev_stsb"])
+        return max((v for _, v in self.dev_curve), default=None)
+
+    @property
+    def steps(self) -> int | None:
+        if self.results and self.results.get("steps") is not None:
+            return int(self.results["steps"])
+        return self.last_train_step
+
+    def test_scores(self) -> dict[str, float]:
+        """{task: Spearman x100} from eval_test.json (empty if the run was not evaluated)."""
+        return test_scores(self.eval_test)
+
+    @property
+    def test_avg(self) -> float | None:
+        if not self.eval_test:
+            return None
+        avg = self.eval_test.get("avg")
+        if avg is None:
+            scores = self.test_scores()
+            return sum(scores.values()) / len(scores) if scores else None
+        return float(avg)
+
+
+def test_scores(evaluation: dict[str, Any] | None) -> dict[str, float]:
+    """{task: Spearman x100} from an ``sncse eval --json`` result (``{"tasks": {t: {"spearman"}}}``)."""
+    if not evaluation:
+        return {}
+    tasks = evaluation.get("tasks", {})
+    out: dict[str, float] = {}
+    for task, res in tasks.items():
+        value = res.get("spearman") if isinstance(res, dict) else res
+        if isinstance(value, (int, float)):
+            out[task] = float(value)
+    return out
+
+
+def is_run_dir(path: str | Path) -> bool:
+    """A ``sncse train`` output: config.yaml, or a best/ or last/ checkpoint."""
+    p = Path(path)
+    return p.is_dir() and ((p / "config.yaml").is_file() or any((p / c / META_FILE).is_file() for c in CHECKPOINTS))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DataError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path,
+                        line=mark.line + 1 if mark else None) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise DataError("expected a mapping at the top level", path=path)
+    return data
+
+
+def read_metrics(path: Path) -> tuple[list[tuple[int, float]], int | None]:
+    """(dev curve [(step, dev_stsb)], last train step) from metrics.jsonl; blank lines are skipped."""
+    curve: list[tuple[int, float]] = []
+    last_step: int | None = None
+    for lineno, line in enumerate(iter_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=lineno) from None
+        if not isinstance(rec, dict) or "step" not in rec:
+            continue
+        step = int(rec["step"])
+        if rec.get("dev_stsb") is not None:
+            curve.append((step, float(rec["dev_stsb"])))
+        if "loss" in rec:
+            last_step = step if last_step is None else max(last_step, step)
+    return curve, last_step
+
+
+def read_run(path: str | Path) -> RunRecord:
+    """Read a run directory. Raises DataError when ``path`` is not a directory."""
+    p = Path(path)
+    if not p.is_dir():
+        raise DataError("not a run directory", path=p)
+    rec = RunRecord(path=p)
+    if (p / "config.yaml").is_file():
+        rec.config = _read_yaml(p / "config.yaml")
+    if (p / "results.json").is_file():
+        rec.results = read_json(p / "results.json")
+    if (p / "eval_test.json").is_file():
+        rec.eval_test = read_json(p / "eval_test.json")
+    if (p / "run.json").is_file():
+        rec.run_info = read_json(p / "run.json")
+    if (p / "metrics.jsonl").is_file():
+        rec.dev_curve, rec.last_train_step = read_metrics(p / "metrics.jsonl")
+    return rec

@@ -1,0 +1,135 @@
+"""``export()``: a run directory (or any model ``sncse.load`` accepts) -> a self-contained folder.
+
+The folder is built in a temporary directory beside the target and renamed into place only when it
+is complete (and, for sentence-transformers, verified), so an interrupted export never leaves a
+half-written model where a user expects one. A non-empty target is refused unless ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..analyze.runs import RunRecord, is_run_dir, read_run
+from ..errors import SncseError
+from ..io import atomic_write
+from .hf import export_hf, keeps_head
+from .model_card import model_card
+from .sentence_transformers import export_sentence_transformers, verify_sentence_transformers
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("sentence-transformers", "hf")
+_ALIASES = {"st": "sentence-transformers", "sentence_transformers": "sentence-transformers",
+            "huggingface": "hf", "transformers": "hf"}
+# Largest |sncse - sentence-transformers| difference accepted, relative to the largest embedding value.
+VERIFY_RTOL = 1e-3
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    format: str
+    pooler: str
+    head: str  # "kept" | "dropped" | "none"
+    source_kind: str  # "run" or "model"
+    verification: dict[str, Any] | None = None
+    files: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "format": self.format, "pooler": self.pooler, "head": self.head,
+                "source_kind": self.source_kind, "verification": self.verification, "files": self.files}
+
+
+def normalize_format(fmt: str) -> str:
+    name = _ALIASES.get(fmt.lower(), fmt.lower())
+    if name not in FORMATS:
+        raise SncseError(f"unknown export format '{fmt}'; choose {' or '.join(FORMATS)}")
+    return name
+
+
+def check_target(output: Path, overwrite: bool) -> None:
+    """Refuse a target that is a file, or a non-empty directory without ``overwrite``."""
+    if output.exists() and not output.is_dir():
+        raise SncseError("export target exists and is not a directory", path=output)
+    if output.is_dir() and any(output.iterdir()) and not overwrite:
+        raise SncseError("export target is not empty (pass --overwrite to replace it)", path=output)
+
+
+def _move_into_place(tmp: Path, output: Path) -> None:
+    if output.is_dir():
+        if any(output.iterdir()):
+            old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
+            os.rmdir(old)
+            os.rename(output, old)
+            os.rename(tmp, output)
+            shutil.rmtree(old, ignore_errors=True)
+            return
+        os.rmdir(output)
+    os.rename(tmp, output)
+
+
+def export(source: str | Path, output: str | Path, fmt: str = "sentence-transformers", *,
+           overwrite: bool = False, pooler: str | None = None, normalize: bool = False,
+           verify: bool | None = None, device: str = "cpu") -> ExportResult:
+    """Export ``source`` (run dir, saved model, HF dir, registered name) to ``output``.
+
+    ``pooler`` overrides the recorded pooler; ``normalize`` adds a ``Normalize`` module (unit-length
+    embeddings in sentence-transformers); ``verify`` (default: when sentence-transformers is installed)
+    reloads the folder with sentence-transformers and checks it reproduces ``sncse``'s embeddings.
+    """
+    from ..encoders.model import SentenceEncoder
+
+    fmt = normalize_format(fmt)
+    output = Path(output).expanduser()
+    check_target(output, overwrite)
+    if verify is None:
+        try:
+            import sentence_transformers  # noqa: F401
+
+            verify = fmt == "sentence-transformers"
+        except ImportError:
+            log.warning("sentence-transformers is not installed: the export is not verified")
+            verify = False
+    verify = bool(verify) and fmt == "sentence-transformers"
+
+    model = SentenceEncoder.load(str(source), pooler=pooler, device=device)
+    run: RunRecord | None = read_run(source) if is_run_dir(source) else None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent))
+    try:
+        if fmt == "sentence-transformers":
+            export_sentence_transformers(model, tmp, normalize=normalize)
+        else:
+            if normalize:
+                log.warning("--normalize applies to the sentence-transformers format only; ignored")
+            export_hf(model, tmp)
+        verification = None
+        if verify:
+            verification = verify_sentence_transformers(model, tmp, normalize=normalize)
+            if verification.get("token_ids_match") is False:
+                raise SncseError(
+                    "sentence-transformers tokenizes the prompt template differently from sncse with this "
+                    "tokenizer: rendered as one string, punctuation merges across the sentence/template "
+                    "boundary (byte-level BPE vocabularies with merges such as '.\"'); export with "
+                    "--format hf, or with another --pooler")
+            if verification["max_rel_diff"] > VERIFY_RTOL:
+                raise RuntimeError(
+                    f"the exported folder does not reproduce the model: max |diff| "
+                    f"{verification['max_abs_diff']:.3g} (relative {verification['max_rel_diff']:.3g})")
+            log.info("verified: sentence-transformers reproduces sncse within %.2e", verification["max_abs_diff"])
+        with atomic_write(tmp / "README.md") as fh:
+            fh.write(model_card(model, fmt, str(source), run=run, verification=verification))
+        files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        _move_into_place(tmp, output)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    head = "kept" if keeps_head(model) else ("dropped" if model.head is not None else "none")
+    return ExportResult(output, fmt, model.pooler_name, head, "run" if run is not None else "model",
+                        verification, files)
