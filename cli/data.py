@@ -1,0 +1,84 @@
+"""``sncse data check`` / ``sncse data download``: the evaluation sets in SentEval's layout."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .common import console, handle_errors, out, print_json
+
+data_app = typer.Typer(help="Check and download evaluation data.", no_args_is_help=True)
+
+NAMES = {"sts12": "STS12", "sts13": "STS13", "sts14": "STS14", "sts15": "STS15", "sts16": "STS16",
+         "stsb": "STS-B", "sickr": "SICK-R", "mr": "MR", "cr": "CR", "subj": "SUBJ", "mpqa": "MPQA",
+         "sst2": "SST-2", "trec": "TREC", "mrpc": "MRPC"}
+
+
+@data_app.command("check", epilog="Example: SNCSE_DATA=../shared/data sncse data check --json")
+@handle_errors
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    sts_only: Annotated[bool, typer.Option("--sts-only", help="Skip the transfer tasks.")] = False,
+) -> None:
+    """List each evaluation task with its pair count against the papers' count, and what is missing.
+
+    Exit code 0 when everything is present with the expected counts, 2 otherwise.
+    """
+    from rich.table import Table
+
+    from sncse.data.check import check_data, summary
+
+    rows = check_data(transfer=not sts_only)
+    result = summary(rows)
+    if as_json:
+        print_json(result)
+    else:
+        table = Table(title=f"evaluation data under {result['senteval_dir']}", title_justify="left")
+        for col in ("task", "split", "count", "expected", "status"):
+            table.add_column(col, justify="right" if col in ("count", "expected") else "left")
+        for r in rows:
+            status = "[green]ok[/]" if r.ok else f"[red]{r.status}[/]: {r.describe()}"
+            table.add_row(NAMES.get(r.task, r.task), "trial" if r.task == "sickr" and r.split == "dev" else r.split,
+                          "-" if r.count is None else str(r.count),
+                          "-" if r.expected is None else str(r.expected), status)
+        out.print(table)
+        if not result["ok"]:
+            console.print(f"[yellow]to fix:[/] {result['how_to_fix']}", highlight=False)
+    if not result["ok"]:
+        raise typer.Exit(2)
+
+
+@data_app.command("download", epilog="Example: sncse data download --dest ../shared/data   "
+                                     "(offline: sncse data download --archive senteval.tar)")
+@handle_errors
+def download(
+    dest: Annotated[str | None, typer.Option("--dest", help="Data root to install into "
+                                                            "(default: --data-root / SNCSE_DATA / ./data).")] = None,
+    archive: Annotated[str | None, typer.Option("--archive", help="Install from a SentEval archive fetched elsewhere.")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Download from this URL instead (a mirror).")] = None,
+    no_verify: Annotated[bool, typer.Option("--no-verify", help="Accept files whose SHA-256 differs from the manifest.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that are already present.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Network timeout in seconds.")] = 30.0,
+) -> None:
+    """Download SentEval's evaluation sets (STS12-16, STS-B, SICK, transfer tasks) and verify them.
+
+    Source: the SentEval data archive that SimCSE publishes; every file is checked against SHA-256
+    sums. Without network access this fails with a one-line message.
+    """
+    from sncse.data.check import check_data, summary
+    from sncse.data.download import SENTEVAL_URL
+    from sncse.data.download import download as do_download
+
+    report = do_download(dest, url=url or SENTEVAL_URL, archive=archive, verify=not no_verify, force=force,
+                         timeout=timeout)
+    console.print(f"installed {len(report.installed)} file(s), kept {len(report.kept)}, "
+                  f"verified {report.verified} against the manifest (archive sha256 {report.archive_sha256})",
+                  highlight=False)
+    result = summary(check_data(report.dest), report.dest)
+    console.print("[green]all evaluation sets present[/]" if result["ok"] else
+                  "[yellow]some sets are still missing: run `sncse data check`[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")

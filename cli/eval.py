@@ -1,0 +1,159 @@
+"""``sncse eval``: STS / transfer / alignment evaluation under the SimCSE-SNCSE protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .common import console, handle_errors, out, print_json, state
+from .config import ConfigOpt, SetOpt
+
+STS_HEAD = {"sts12": "STS12", "sts13": "STS13", "sts14": "STS14", "sts15": "STS15", "sts16": "STS16",
+            "stsb": "STS-B", "sickr": "SICK-R"}
+TRANSFER_HEAD = {"mr": "MR", "cr": "CR", "subj": "SUBJ", "mpqa": "MPQA", "sst2": "SST-2", "trec": "TREC",
+                 "mrpc": "MRPC"}
+
+
+def _fmt(v: Any) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def _sts_tables(result: dict[str, Any]) -> list[Any]:
+    from rich.table import Table
+
+    tasks = result["tasks"]
+    cols = list(tasks)
+    split = "dev" if result["mode"] == "dev" else "test"
+    title = f"STS ({split}) - Spearman x100, cosine, 'all' for STS12-16"
+    table = Table(title=title, title_justify="left")
+    table.add_column("model")
+    for c in cols:
+        table.add_column(STS_HEAD[c] + (" dev" if tasks[c].get("split") == "dev" else ""), justify="right")
+    table.add_column("Avg.", justify="right")
+    table.add_row(f"[bold]{result['model']}[/] ({result['pooler']})", *[_fmt(tasks[c]["spearman"]) for c in cols],
+                  f"[bold]{_fmt(result['avg'])}[/]")
+    full = set(cols) == set(STS_HEAD)  # a published average is over all 7 tasks
+    for row in result.get("published", []):
+        if row.get("group") != "sts":
+            continue
+        table.add_row(f"[dim]{row['name']} (published)[/]", *[f"[dim]{_fmt(row['scores'].get(c))}[/]" for c in cols],
+                      f"[dim]{_fmt(row['avg'] if full else None)}[/]")
+    detail = Table(title="per-task detail (x100)", title_justify="left")
+    for name in ("task", "all", "mean", "wmean", "pearson (all)", "pairs", "subsets"):
+        detail.add_column(name, justify="left" if name == "task" else "right")
+    for c in cols:
+        r = tasks[c]
+        detail.add_row(STS_HEAD[c], _fmt(r["spearman"]), _fmt(r["mean"]), _fmt(r["wmean"]), _fmt(r["pearson"]),
+                       str(r["pairs"]), str(len(r["subsets"])))
+    return [table, detail]
+
+
+def _transfer_table(result: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    tr = result["transfer"]["tasks"]
+    cols = list(tr)
+    table = Table(title="Transfer - accuracy x100 (SentEval, scikit-learn logistic regression)", title_justify="left")
+    table.add_column("model")
+    for c in cols:
+        table.add_column(TRANSFER_HEAD[c], justify="right")
+    table.add_column("Avg.", justify="right")
+    table.add_row(f"[bold]{result['model']}[/]", *[_fmt(tr[c]["acc"]) for c in cols],
+                  f"[bold]{_fmt(result['transfer']['avg'])}[/]")
+    full = set(cols) == set(TRANSFER_HEAD)
+    for row in result.get("published", []):
+        if row.get("group") == "transfer":
+            table.add_row(f"[dim]{row['name']} (published)[/]", *[f"[dim]{_fmt(row['scores'].get(c))}[/]" for c in cols],
+                          f"[dim]{_fmt(row['avg'] if full else None)}[/]")
+    return table
+
+
+def _align_table(result: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    a = result["align"]
+    table = Table(title="Alignment / uniformity on STS-B (lower is better)", title_justify="left")
+    for name in ("model", "l_align", "l_uniform", "positive pairs", "sentences"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    table.add_row(result["model"], f"{a['align']:.4f}", f"{a['uniform']:.4f}", str(a["positive_pairs"]),
+                  str(a["sentences"]))
+    return table
+
+
+@handle_errors
+def eval(
+    model: Annotated[str, typer.Argument(help="Run dir of `sncse train`, saved model dir, sentence-transformers dir, "
+                                              "registered encoder (minilm, tiny-bert) or Hugging Face name.")],
+    tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="sts | transfer | align | all | comma list "
+                                                                   "(sts12,...,stsb,sickr,mr,...). Default: sts.")] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="test (papers' tables) or dev (STS-B dev + SICK-R trial).")] = None,
+    pooler: Annotated[str | None, typer.Option("--pooler", help="Override the recorded pooler "
+                                                                "(cls, cls_before_pooler, mean, avg_first_last, prompt).")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Encoding batch size.")] = None,
+    json_file: Annotated[str | None, typer.Option("--json", help="Write the result JSON to FILE ('-' = stdout).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table (rich tables on stdout) or mteb (one JSON per task "
+                                                      "in MTEB's result schema under --out).")] = "table",
+    out_dir: Annotated[str | None, typer.Option("--out", help="Directory for --format mteb files "
+                                                              "(default: mteb_results/<model name>).")] = None,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | cuda:N")] = "auto",
+    limit: Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset "
+                                                              "(numbers are NOT comparable).", hidden=False)] = None,
+    kfold: Annotated[int | None, typer.Option("--kfold", help="Folds for transfer cross-validation (SentEval: 10).")] = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+) -> None:
+    """Evaluate sentence embeddings: 7 STS tasks (SimCSE protocol), transfer tasks, alignment/uniformity.
+
+    STS: cosine similarity, Spearman x100, STS12-16 over all subsets concatenated ("all"), STS-B and
+    SICK-R test splits without a regressor, average of the 7. When MODEL is a run directory the result
+    is also written to RUN/eval_<mode>.json.
+    """
+    from sncse.config import load_config
+    from sncse.eval.results import write_mteb, write_result
+    from sncse.eval.runner import model_kind, run_eval
+
+    cfg = load_config(config, overrides).eval
+    tasks = tasks or cfg.tasks
+    mode = mode or cfg.mode
+    batch_size = batch_size or cfg.batch_size
+    pooler = pooler or cfg.pooler
+    kfold = kfold or cfg.kfold
+    if fmt not in ("table", "mteb"):
+        from sncse.errors import SncseError
+
+        raise SncseError(f"--format must be table or mteb, got {fmt!r}")
+    if limit is not None:
+        console.print(f"[yellow]--limit {limit}: smoke run on a subset, numbers are not comparable to the papers[/]")
+    result = run_eval(model, tasks=tasks, mode=mode, pooler=pooler, batch_size=batch_size, device=device,
+                      limit=limit, kfold=kfold, show_progress=not state.quiet)
+    written: list[Path] = []
+    if json_file and json_file != "-":
+        written.append(write_result(result, json_file))
+    if limit is None and model_kind(model) == "run":
+        written.append(write_result(result, Path(model) / f"eval_{mode}.json"))
+    if fmt == "mteb":
+        if not result["tasks"]:
+            from sncse.errors import SncseError
+
+            raise SncseError("--format mteb covers STS tasks only; add STS tasks to --tasks")
+        target = Path(out_dir) if out_dir else Path("mteb_results") / Path(str(model)).name
+        written += write_mteb(result, target)
+    if json_file == "-":
+        print_json(result)
+    elif fmt == "table":
+        if result["tasks"]:
+            for t in _sts_tables(result):
+                out.print(t)
+        if "transfer" in result:
+            out.print(_transfer_table(result))
+        if "align" in result:
+            out.print(_align_table(result))
+        out.print(f"[dim]protocol: {result['protocol']}[/]", highlight=False)
+    for p in written:
+        console.print(f"wrote {p}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval", epilog="Example: sncse eval minilm --tasks sts --json results/minilm.json")(eval)

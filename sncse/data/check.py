@@ -1,0 +1,108 @@
+"""``sncse data check``: is every evaluation set present, and does each have the papers' size?
+
+For each STS task/split the pair count is compared with the count in the SNCSE paper's Table 1 (and
+SentEval's sizes for STS-B/SICK train and the transfer tasks); missing files are named one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import SncseError
+from .root import data_root, senteval_dir
+from .senteval import (
+    EXPECTED_TRANSFER,
+    STS_TASKS,
+    TRANSFER_TASKS,
+    describe_missing,
+    expected_pairs,
+    load_sts,
+    load_transfer,
+    sts_files,
+    transfer_files,
+)
+
+log = logging.getLogger(__name__)
+
+# (task, split) rows checked for STS, in display order.
+STS_CHECKS: list[tuple[str, str]] = [(t, "test") for t in STS_TASKS] + [("stsb", "dev"), ("sickr", "dev"),
+                                                                       ("stsb", "train"), ("sickr", "train")]
+TRAIN_SIZES = {("stsb", "train"): 5749, ("sickr", "train"): 4500}
+
+
+@dataclass
+class TaskCheck:
+    """The state of one task/split: ``status`` is ok | missing | mismatch | error."""
+
+    task: str
+    split: str
+    kind: str  # sts | transfer
+    expected: int | None
+    count: int | None = None
+    status: str = "ok"
+    missing: list[str] = field(default_factory=list)
+    error: str | None = None
+    root: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def describe(self) -> str:
+        if self.status == "missing":
+            return describe_missing([Path(m) for m in self.missing], self.root, max_items=4, show_base=False)
+        if self.status == "error":
+            return self.error or "unreadable"
+        if self.status == "mismatch":
+            return f"{self.count} pairs, expected {self.expected}"
+        return f"{self.count} {'pairs' if self.kind == 'sts' else 'examples'}"
+
+
+def _check(task: str, split: str, kind: str, files: list[Path], expected: int | None, loader,
+           root: str | Path | None = None) -> TaskCheck:
+    row = TaskCheck(task, split, kind, expected, root=str(root) if root is not None else None)
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        row.status, row.missing = "missing", missing
+        return row
+    try:
+        row.count = loader()
+    except SncseError as exc:
+        row.status, row.error = "error", str(exc)
+        return row
+    if expected is not None and row.count != expected:
+        row.status = "mismatch"
+    return row
+
+
+def check_data(root: str | Path | None = None, transfer: bool = True) -> list[TaskCheck]:
+    """Check every STS task/split (and the transfer tasks unless ``transfer=False``)."""
+    rows = []
+    for task, split in STS_CHECKS:
+        expected = expected_pairs(task, split) or TRAIN_SIZES.get((task, split))
+        rows.append(_check(task, split, "sts", sts_files(task, split, root), expected,
+                           lambda t=task, s=split: load_sts(t, s, root=root).pairs, root))
+    if transfer:
+        for task in TRANSFER_TASKS:
+            rows.append(_check(task, "all", "transfer", transfer_files(task, root), EXPECTED_TRANSFER[task],
+                               lambda t=task: load_transfer(t, root=root).size, root))
+    return rows
+
+
+def summary(rows: list[TaskCheck], root: str | Path | None = None) -> dict[str, Any]:
+    """JSON-ready summary: root, ok, the rows, and a ``how_to_fix`` line when something is wrong."""
+    bad = [r for r in rows if not r.ok]
+    out: dict[str, Any] = {
+        "root": str(data_root(root)),
+        "senteval_dir": str(senteval_dir(root)),
+        "ok": not bad,
+        "tasks": [dict(asdict(r), ok=r.ok) for r in rows],
+    }
+    if bad:
+        out["how_to_fix"] = ("run `sncse data download` (or `sncse data download --archive senteval.tar` with "
+                             "an archive fetched elsewhere), or set SNCSE_DATA / --data-root to a folder "
+                             "holding senteval/downstream/")
+    return out
