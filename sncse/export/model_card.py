@@ -13,32 +13,16 @@ from typing import Any
 from .. import __version__
 from ..analyze.runs import RunRecord, test_scores
 from ..encoders.model import SentenceEncoder
+from ..losses.base import MIXCSE_CITATION, SIMCSE_CITATION, SNCSE_CITATION
 
 TASK_TITLES = {"sts12": "STS12", "sts13": "STS13", "sts14": "STS14", "sts15": "STS15", "sts16": "STS16",
                "stsb": "STS-B", "sickr": "SICK-R"}
 
+# SNCSE, SimCSE and MixCSE citations are the losses' own (one copy, in sncse/losses/base.py).
 CITATIONS: dict[str, str] = {
-    "sncse": """@article{wang2022sncse,
-  title   = {{SNCSE}: Contrastive Learning for Unsupervised Sentence Embedding with Soft Negative Samples},
-  author  = {Wang, Hao and Li, Yangguang and Huang, Zhen and Dou, Yong and Kong, Lingpeng and Shao, Jing},
-  journal = {arXiv preprint arXiv:2201.05979},
-  year    = {2022}
-}""",
-    "simcse": """@inproceedings{gao2021simcse,
-  title     = {{SimCSE}: Simple Contrastive Learning of Sentence Embeddings},
-  author    = {Gao, Tianyu and Yao, Xingcheng and Chen, Danqi},
-  booktitle = {Proceedings of the 2021 Conference on Empirical Methods in Natural Language Processing (EMNLP)},
-  year      = {2021}
-}""",
-    "mixcse": """@inproceedings{zhang2022mixcse,
-  title     = {Unsupervised Sentence Representation via Contrastive Learning with Mixing Negatives},
-  author    = {Zhang, Yanzhao and Zhang, Richong and Mensah, Samuel and Liu, Xudong and Mao, Yongyi},
-  booktitle = {Proceedings of the AAAI Conference on Artificial Intelligence},
-  volume    = {36},
-  number    = {10},
-  pages     = {11730--11738},
-  year      = {2022}
-}""",
+    "sncse": SNCSE_CITATION,
+    "simcse": SIMCSE_CITATION,
+    "mixcse": MIXCSE_CITATION,
     "promptbert": """@inproceedings{jiang2022promptbert,
   title     = {{PromptBERT}: Improving {BERT} Sentence Embeddings with Prompts},
   author    = {Jiang, Ting and Jiao, Jian and Huang, Shaohan and Zhang, Zihan and Wang, Deqing and Zhuang, Fuzhen and Wei, Furu and Huang, Haizhen and Deng, Denvy and Zhang, Qi},
