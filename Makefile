@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 export SNCSE_DATA ?= $(abspath ../shared/data)
 
-.PHONY: setup test demo lint bench clean
+.PHONY: setup test demo lint reproduce clean
 
 $(BIN)/.sncse-installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +26,11 @@ lint: setup
 
 demo: setup
 	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
+
+# The results page (docs/results.md): the reduced CPU grid here, GRID=gpu on a GPU machine.
+GRID ?= cpu
+reproduce: setup
+	PATH="$(abspath $(BIN)):$$PATH" PYTHON=$(abspath $(BIN))/python bash scripts/reproduce.sh --grid $(GRID)
 
 clean:
 	rm -rf demo-out .pytest_cache .ruff_cache
