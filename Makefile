@@ -22,7 +22,7 @@ test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: setup
-	$(BIN)/ruff check sncse cli plugins tests bench
+	$(BIN)/ruff check sncse cli plugins tests bench scripts
 
 demo: setup
 	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh

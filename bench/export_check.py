@@ -1,7 +1,7 @@
 """Does an exported folder reproduce ``sncse``'s STS scores in sentence-transformers? (issue 7)
 
     .venv/bin/python bench/export_check.py [--model minilm] [--poolers mean prompt] [--tasks sts]
-        [--device cpu] [--out bench/results/export_check.json] [--md docs/_bench_export.md]
+        [--device cpu] [--out bench/results/export_check.json] [--md bench/results/export_check.md]
 
 For each pooler: ``sncse export MODEL --pooler P`` into a temporary folder, then the STS test sets
 (SimCSE protocol, ``sncse.eval.sts.score_task``) from two embeddings of every distinct sentence: one by
@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--out", default="bench/results/export_check.json")
-    ap.add_argument("--md", default="docs/_bench_export.md")
+    ap.add_argument("--md", default="bench/results/export_check.md")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/negate_throughput.py [--input ../shared/data/corpus/wiki1m_head.txt]
         [--mode faithful] [--workers 1 2] [--segments 4] [--repeat 2] [--limit N]
-        [--out bench/results/negate_throughput.json] [--md docs/_bench_negation.md]
+        [--out bench/results/negate_throughput.json] [--md bench/results/negate_throughput.md]
 
 * naive: one ``nlp(sentence)`` call per line through the full en_core_web_sm pipeline (NER included),
   then the rules on complete per-token lists (``SpacyNegator(strategy="naive")``): what
@@ -71,7 +71,7 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=1000)
     ap.add_argument("--limit", type=int, default=None, help="only the first N lines")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "negate_throughput.json")
-    ap.add_argument("--md", type=Path, default=REPO / "docs" / "_bench_negation.md")
+    ap.add_argument("--md", type=Path, default=REPO / "bench" / "results" / "negate_throughput.md")
     args = ap.parse_args()
 
     import spacy

@@ -46,7 +46,7 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
         args = typing.get_args(tp)
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
             raise ConfigError(f"key '{key}': expected a list of {len(args)} values, got {value!r}", path=source)
-        return tuple(_coerce(v, a, key, source) for v, a in zip(value, args))
+        return tuple(_coerce(v, a, key, source) for v, a in zip(value, args, strict=True))
     if tp is bool:
         if isinstance(value, bool):
             return value
