@@ -13,7 +13,7 @@ $(BIN)/.sncse-installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[dev,stanza]"
+	$(BIN)/python -m pip install -q -e ".[dev,stanza,tensorboard]"
 	touch $@
 
 setup: $(BIN)/.sncse-installed
