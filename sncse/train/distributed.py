@@ -76,6 +76,9 @@ class DistContext:
 
     def close(self) -> None:
         if self.initialized_here and dist.is_initialized():
+            # every rank reaches this point before the group goes: a rank that destroys it while
+            # another still works aborts the process under gloo ("terminate called ...")
+            dist.barrier()
             dist.destroy_process_group()
 
 

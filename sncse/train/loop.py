@@ -169,7 +169,7 @@ class Trainer:
         self.dist.barrier()
 
         seed_everything(cfg.train.seed)
-        loss_fn = build_loss(cfg)  # cheap; fails early on a bad loss name / parameters
+        loss_fn = build_loss(cfg.loss)  # cheap; fails early on a bad loss name / parameters
         loss_views = tuple(loss_fn.views)
         model = build_model(cfg, self.device)
         self.data, self.views = self._load_data(model, loss_views)

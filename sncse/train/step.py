@@ -26,12 +26,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import registry
 from ..config.schema import Config
 from ..data.batching import Collator, TrainBatch
 from ..data.corpus import TrainExamples
 from ..data.tokenized import VIEW_ORDER, plan_views, tokenize_examples
 from ..encoders.model import SentenceEncoder, resolve_device
+from ..losses import build_loss
 from ..losses.base import ContrastiveLoss, LossOutput
 from .amp import AmpSettings, resolve_amp
 from .distributed import DistContext
@@ -115,10 +115,6 @@ class TrainStep:
 
 
 # ---------------------------------------------------------------------------------------- building
-def build_loss(cfg: Config) -> ContrastiveLoss:
-    return registry.get("losses", cfg.loss.name).from_config(cfg.loss)
-
-
 def build_model(cfg: Config, device: torch.device | str | None = None) -> SentenceEncoder:
     """The encoder of ``cfg.model`` on ``device``, in training mode.
 
@@ -141,7 +137,7 @@ def build_train_step(cfg: Config, model: SentenceEncoder | None = None, total_st
     device = resolve_device(device or (model.device if model is not None else cfg.train.device))
     model = model if model is not None else build_model(cfg, device)
     model.train()
-    loss_fn = build_loss(cfg).to(device)
+    loss_fn = build_loss(cfg.loss).to(device)
     optimizer = build_optimizer(model, cfg.optim, device)
     scheduler = build_scheduler(optimizer, cfg.optim.warmup_steps, total_steps)
     amp = resolve_amp(device, cfg.train.amp)
