@@ -1,4 +1,9 @@
-"""Shared fixtures: the data root, a tiny random BERT, a CLI runner."""
+"""Shared fixtures: the data root, a tiny random BERT, a CLI runner; and CI's rule on skips.
+
+Under ``CI=true`` a skipped test is a failed test: a skip there means a missing install step or a
+missing data folder, which a green run would hide. Only tests marked ``gpu`` or ``stanza_models``
+may skip in CI (no CI machine has a GPU or the downloaded Stanza models).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,44 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: markers of tests whose resource no CI machine has: these may skip in CI
+MAY_SKIP_IN_CI = ("gpu", "stanza_models")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not (IN_CI and report.skipped) or any(item.get_closest_marker(m) for m in MAY_SKIP_IN_CI):
+        return
+    if getattr(report, "wasxfail", None) is not None:
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"CI=true: a skipped test fails in CI ({reason}); install or provide what it needs"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """A module skipped at import (``pytest.importorskip`` at the top of a file) fails in CI too."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: {collector.nodeid} was skipped at collection ({reason})"
 
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     root = Path(os.environ.get("SNCSE_DATA", DEFAULT_DATA))
-    if not (root / "senteval").exists():
-        pytest.skip(f"shared data not found at {root} (set SNCSE_DATA)")
+    missing = [p for p in (root / "senteval" / "downstream", root / "corpus" / "wiki1m_head.txt") if not p.exists()]
+    if missing:
+        message = f"shared data missing: {', '.join(map(str, missing))} (set SNCSE_DATA to ../shared/data)"
+        if IN_CI:
+            pytest.fail(f"CI=true: {message}", pytrace=False)
+        pytest.skip(message)
     os.environ["SNCSE_DATA"] = str(root)
     return root
 
