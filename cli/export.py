@@ -14,18 +14,24 @@ def export(
     source: Annotated[str, typer.Argument(metavar="RUN_DIR", help="Run directory of `sncse train` (or any model "
                                           "`sncse.load` accepts: saved model, HF folder, registered name).")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="DIR", help="Folder to create.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="sentence-transformers | hf")] = "sentence-transformers",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="sentence-transformers | hf | onnx")] = "sentence-transformers",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty DIR.")] = False,
     pooler: Annotated[str | None, typer.Option("--pooler", help="Override the pooler the model was trained "
                                                "with (cls, cls_before_pooler, mean, avg_first_last, prompt).")] = None,
-    normalize: Annotated[bool, typer.Option("--normalize", help="Add a Normalize module (sentence-transformers "
-                                            "returns unit-length vectors).")] = False,
+    normalize: Annotated[bool, typer.Option("--normalize", help="Unit-length embeddings: a Normalize module "
+                                            "(sentence-transformers), an L2 normalisation in the graph (onnx).")] = False,
     verify: Annotated[bool | None, typer.Option("--verify/--no-verify", help="Reload with sentence-transformers "
-                                                "and compare embeddings (default: when it is installed).")] = None,
+                                                "(onnx: onnxruntime) and compare embeddings (default: when it is "
+                                                "installed; always for onnx).")] = None,
+    quantize: Annotated[str | None, typer.Option("--quantize", help="onnx only: int8 = dynamic int8 quantization "
+                                                 "of the graph.")] = None,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="With --quantize: print the 7-task STS average "
+                                        "before and after on the local data.")] = True,
     device: Annotated[str, typer.Option("--device", help="Device for loading and the check.")] = "cpu",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
 ) -> None:
-    """Export a trained model to a folder that loads with SentenceTransformer(DIR) or AutoModel + sncse.load(DIR).
+    """Export a trained model to a folder that loads with SentenceTransformer(DIR) or AutoModel + sncse.load(DIR),
+    or (--format onnx) an ONNX graph that returns the pooled sentence embedding.
 
     The folder is built in a temporary directory and renamed into place when complete. The training-only
     MLP head is dropped (kept only for model.mlp: always); a README.md model card records the training
@@ -34,17 +40,28 @@ def export(
     from sncse.export import export as do_export
 
     result = do_export(source, output, fmt, overwrite=overwrite, pooler=pooler, normalize=normalize,
-                       verify=verify, device=device)
+                       verify=verify, device=device, quantize=quantize, check=check, show_progress=not state.quiet)
     if as_json:
         print_json(result.to_dict())
         return
-    check = ""
+    verified = ""
     if result.verification:
-        check = f", verified (max |diff| {result.verification['max_abs_diff']:.1e})"
+        verified = f", verified (max |diff| {result.verification['max_abs_diff']:.1e})"
+    quantized = (result.onnx or {}).get("quantization")
+    if quantized:
+        verified += f", {quantized['mode']} (min cosine to fp32 {quantized['min_cosine_to_fp32']:.4f})"
     out.print(f"exported {source} -> [bold]{result.path}[/] ({result.format}, pooler {result.pooler}, "
-              f"MLP head {result.head}{check})", highlight=False)
+              f"MLP head {result.head}{verified})", highlight=False)
+    sts = (result.onnx or {}).get("sts_check")
+    if sts and "skipped" in sts:
+        console.print(f"[yellow]STS check skipped[/]: {sts['skipped']}", highlight=False)
+    elif sts:
+        out.print(f"STS avg. (7 test sets): fp32 {sts['fp32_avg']:.2f} -> {result.onnx['quantization']['mode']} "
+                  f"{sts['int8_avg']:.2f} ({sts['change']:+.2f})", highlight=False)
     if not state.quiet and result.format == "sentence-transformers":
         console.print(f"load it with: SentenceTransformer({str(result.path)!r})", highlight=False)
+    elif not state.quiet and result.format == "onnx":
+        console.print(f"load it with: sncse.load({str(result.path)!r}) (onnxruntime)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

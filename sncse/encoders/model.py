@@ -276,6 +276,9 @@ class SentenceEncoder(nn.Module):
         from .resolve import resolve_model_path
 
         spec = resolve_model_path(str(path))
+        if spec.kind == "onnx":
+            raise SncseError(f"{path}: an ONNX export runs with onnxruntime (sncse.load) and has no PyTorch "
+                             "weights; use the model it was exported from")
         builder = registry.get("encoders", spec.builder)
         backbone, tokenizer = builder(spec.source, attn_implementation=attn_implementation)
         meta = spec.meta

@@ -85,8 +85,9 @@ class PromptPooler(Pooler):
         is_mask = batch["input_ids"] == self.mask_token_id
         # Exactly one mask per sequence: anything else means the template was truncated or doubled.
         # The check costs a host sync, so it runs in evaluation only; training batches come from
-        # SentenceEncoder.tokenize, which builds every sequence with exactly one mask.
-        if not self.training and not torch.compiler.is_compiling():
+        # SentenceEncoder.tokenize, which builds every sequence with exactly one mask. An ONNX graph
+        # (traced) leaves it to its runtime, which checks the token ids before running the graph.
+        if not self.training and not torch.compiler.is_compiling() and not torch.jit.is_tracing():
             counts = is_mask.sum(1)
             if bool((counts != 1).any()):
                 bad = (counts != 1).nonzero().flatten().tolist()

@@ -13,6 +13,7 @@ from ..errors import SncseError
 
 META_FILE = "sncse_model.json"
 HEAD_FILE = "sncse_head.safetensors"
+ONNX_FILE = "model.onnx"  # an ONNX export (sncse.encoders.onnx_runtime): the graph ends at the sentence embedding
 
 # sentence-transformers pooling modes -> our poolers
 _ST_POOLING = {
@@ -30,7 +31,7 @@ class ModelSpec:
     source: str  # what the builder loads
     meta: dict[str, Any] = field(default_factory=dict)
     head_file: Path | None = None
-    kind: str = "hf"  # run | sncse | sentence-transformers | registered | hf
+    kind: str = "hf"  # run | sncse | onnx | sentence-transformers | registered | hf
 
 
 def _st_meta(directory: Path) -> dict[str, Any]:
@@ -62,6 +63,9 @@ def resolve_model_path(path: str) -> ModelSpec:
                 inner = resolve_model_path(str(p / sub))
                 inner.kind = "run"
                 return inner
+        if (p / META_FILE).exists() and (p / ONNX_FILE).exists():
+            meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
+            return ModelSpec("onnx", str(p), meta, kind="onnx")
         if (p / META_FILE).exists():
             meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
             head = p / HEAD_FILE

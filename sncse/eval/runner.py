@@ -85,7 +85,7 @@ def check_data(plan: TaskPlan, mode: str = "test", root: str | Path | None = Non
 
 
 def model_kind(path: str) -> str:
-    """run | sncse | sentence-transformers | registered | hf (see ``sncse.encoders.resolve``)."""
+    """run | sncse | onnx | sentence-transformers | registered | hf (see ``sncse.encoders.resolve``)."""
     from ..encoders.resolve import resolve_model_path
 
     return resolve_model_path(path).kind
@@ -104,8 +104,8 @@ def run_eval(
     show_progress: bool = True,
     model_name: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate ``model`` (a path/name for ``SentenceEncoder.load``, or a loaded encoder) -> result dict."""
-    from ..encoders import SentenceEncoder
+    """Evaluate ``model`` (a path/name for ``sncse.load``, ONNX exports included, or a loaded encoder) -> result dict."""
+    from .. import load
     from .alignment import evaluate_alignment
     from .sts import encoder_embedder, evaluate_sts
     from .transfer import evaluate_transfer
@@ -115,7 +115,7 @@ def run_eval(
     start = time.perf_counter()
     if isinstance(model, str | Path):
         model_name = model_name or str(model)
-        encoder = SentenceEncoder.load(str(model), pooler=pooler, device=device)
+        encoder = load(str(model), pooler=pooler, device=device)
     else:
         encoder = model
         model_name = model_name or getattr(encoder, "base_encoder", None) or type(encoder).__name__

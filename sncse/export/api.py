@@ -24,7 +24,7 @@ from .sentence_transformers import export_sentence_transformers, verify_sentence
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("sentence-transformers", "hf")
+FORMATS = ("sentence-transformers", "hf", "onnx")
 _ALIASES = {"st": "sentence-transformers", "sentence_transformers": "sentence-transformers",
             "huggingface": "hf", "transformers": "hf"}
 # Largest |sncse - sentence-transformers| difference accepted, relative to the largest embedding value.
@@ -40,16 +40,20 @@ class ExportResult:
     source_kind: str  # "run" or "model"
     verification: dict[str, Any] | None = None
     files: list[str] = field(default_factory=list)
+    onnx: dict[str, Any] | None = None  # onnx format: graph, quantization and STS check (sncse.export.onnx)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "format": self.format, "pooler": self.pooler, "head": self.head,
-                "source_kind": self.source_kind, "verification": self.verification, "files": self.files}
+        out = {"path": str(self.path), "format": self.format, "pooler": self.pooler, "head": self.head,
+               "source_kind": self.source_kind, "verification": self.verification, "files": self.files}
+        if self.onnx is not None:
+            out["onnx"] = self.onnx
+        return out
 
 
 def normalize_format(fmt: str) -> str:
     name = _ALIASES.get(fmt.lower(), fmt.lower())
     if name not in FORMATS:
-        raise SncseError(f"unknown export format '{fmt}'; choose {' or '.join(FORMATS)}")
+        raise SncseError(f"unknown export format '{fmt}'; choose {', '.join(FORMATS[:-1])} or {FORMATS[-1]}")
     return name
 
 
@@ -76,19 +80,33 @@ def _move_into_place(tmp: Path, output: Path) -> None:
 
 def export(source: str | Path, output: str | Path, fmt: str = "sentence-transformers", *,
            overwrite: bool = False, pooler: str | None = None, normalize: bool = False,
-           verify: bool | None = None, device: str = "cpu") -> ExportResult:
+           verify: bool | None = None, device: str = "cpu", quantize: str | None = None,
+           check: bool = True, show_progress: bool = True) -> ExportResult:
     """Export ``source`` (run dir, saved model, HF dir, registered name) to ``output``.
 
     ``pooler`` overrides the recorded pooler; ``normalize`` adds a ``Normalize`` module (unit-length
-    embeddings in sentence-transformers); ``verify`` (default: when sentence-transformers is installed)
-    reloads the folder with sentence-transformers and checks it reproduces ``sncse``'s embeddings.
+    embeddings in sentence-transformers; an L2 normalisation at the end of the ONNX graph); ``verify``
+    (default: when sentence-transformers is installed; always for onnx) reloads the folder with
+    sentence-transformers (onnxruntime) and checks it reproduces ``sncse``'s embeddings. ONNX only:
+    ``quantize="int8"`` quantizes the graph, and ``check`` then reports the 7-task STS average
+    before and after on the local data.
     """
     from ..encoders.model import SentenceEncoder
 
     fmt = normalize_format(fmt)
     output = Path(output).expanduser()
     check_target(output, overwrite)
-    if verify is None:
+    if quantize is not None and fmt != "onnx":
+        raise SncseError(f"quantization applies to the onnx format only, not {fmt}")
+    onnx_info: dict[str, Any] | None = None
+    if fmt == "onnx":
+        from .onnx import check_quantize, require_onnx
+
+        if quantize is not None:
+            check_quantize(quantize)
+        require_onnx()  # before loading the model: a missing extra fails in a second
+        verify = True if verify is None else bool(verify)
+    elif verify is None:
         try:
             import sentence_transformers  # noqa: F401
 
@@ -96,7 +114,7 @@ def export(source: str | Path, output: str | Path, fmt: str = "sentence-transfor
         except ImportError:
             log.warning("sentence-transformers is not installed: the export is not verified")
             verify = False
-    verify = bool(verify) and fmt == "sentence-transformers"
+    verify = bool(verify) and fmt in ("sentence-transformers", "onnx")
 
     model = SentenceEncoder.load(str(source), pooler=pooler, device=device)
     run: RunRecord | None = read_run(source) if is_run_dir(source) else None
@@ -105,12 +123,17 @@ def export(source: str | Path, output: str | Path, fmt: str = "sentence-transfor
     try:
         if fmt == "sentence-transformers":
             export_sentence_transformers(model, tmp, normalize=normalize)
+        elif fmt == "onnx":
+            from .onnx import export_onnx
+
+            onnx_info = export_onnx(model, tmp, normalize=normalize, quantize=quantize, verify=verify, check=check,
+                                    show_progress=show_progress)
         else:
             if normalize:
                 log.warning("--normalize applies to the sentence-transformers format only; ignored")
             export_hf(model, tmp)
-        verification = None
-        if verify:
+        verification = onnx_info.pop("verification") if onnx_info is not None else None
+        if verify and fmt == "sentence-transformers":
             verification = verify_sentence_transformers(model, tmp, normalize=normalize)
             if verification.get("token_ids_match") is False:
                 raise SncseError(
@@ -124,7 +147,7 @@ def export(source: str | Path, output: str | Path, fmt: str = "sentence-transfor
                     f"{verification['max_abs_diff']:.3g} (relative {verification['max_rel_diff']:.3g})")
             log.info("verified: sentence-transformers reproduces sncse within %.2e", verification["max_abs_diff"])
         with atomic_write(tmp / "README.md") as fh:
-            fh.write(model_card(model, fmt, str(source), run=run, verification=verification))
+            fh.write(model_card(model, fmt, str(source), run=run, verification=verification, onnx=onnx_info))
         files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         _move_into_place(tmp, output)
     except BaseException:
@@ -132,4 +155,4 @@ def export(source: str | Path, output: str | Path, fmt: str = "sentence-transfor
         raise
     head = "kept" if keeps_head(model) else ("dropped" if model.head is not None else "none")
     return ExportResult(output, fmt, model.pooler_name, head, "run" if run is not None else "model",
-                        verification, files)
+                        verification, files, onnx_info)

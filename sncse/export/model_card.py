@@ -67,6 +67,9 @@ def _front_matter(model: SentenceEncoder, fmt: str, base: str | None) -> str:
     if fmt == "sentence-transformers":
         lines += ["library_name: sentence-transformers", "pipeline_tag: sentence-similarity",
                   "tags:", "- sentence-transformers", "- sentence-similarity", "- feature-extraction", "- sncse"]
+    elif fmt == "onnx":
+        lines += ["library_name: onnx", "pipeline_tag: sentence-similarity", "tags:", "- onnx", "- sncse",
+                  "- sentence-similarity"]
     else:
         lines += ["library_name: transformers", "pipeline_tag: feature-extraction", "tags:", "- sncse",
                   "- sentence-similarity"]
@@ -145,7 +148,7 @@ def _training_section(model: SentenceEncoder, run: RunRecord | None) -> tuple[li
 
 
 def model_card(model: SentenceEncoder, fmt: str, source: str, run: RunRecord | None = None,
-               verification: dict[str, Any] | None = None) -> str:
+               verification: dict[str, Any] | None = None, onnx: dict[str, Any] | None = None) -> str:
     """Markdown model card for ``model`` exported from ``source`` in format ``fmt``."""
     base = model.base_encoder
     head = "kept (the model uses it at inference, `mlp: always`)" if model.mlp == "always" else \
@@ -174,13 +177,26 @@ def model_card(model: SentenceEncoder, fmt: str, source: str, run: RunRecord | N
             parts += ["The prompt template lives in `chat_template.jinja`; it needs sentence-transformers >= "
                       "6.0 (older versions ignore chat templates and would return zero vectors). No "
                       "`trust_remote_code` is needed.", ""]
+    if fmt == "onnx":
+        parts += ["`model.onnx` maps `input_ids` and `attention_mask` (int64, batch x sequence) to "
+                  "`sentence_embedding`: the pooling is inside the graph. `sncse.load` runs it with onnxruntime "
+                  "and tokenizes as the model was trained"
+                  + (" (the prompt template is applied to the text before tokenization)."
+                     if model.pooler_name == "prompt" else "."), ""]
+        quant, sts = (onnx or {}).get("quantization"), (onnx or {}).get("sts_check") or {}
+        if quant:
+            parts += [f"The graph is quantized ({quant['mode']}: {quant['method']})."
+                      + (f" 7-task STS test average at export: fp32 {sts['fp32_avg']:.2f}, {quant['mode']} "
+                         f"{sts['int8_avg']:.2f}." if "fp32_avg" in sts else ""), ""]
     parts += ["```python", "import sncse", "", 'model = sncse.load("PATH_TO_THIS_FOLDER")',
               'emb = model.encode(["A man is playing a guitar."], normalize=True)',
               'print(model.similarity(["A man is playing a guitar."], ["A man is not playing a guitar."]))',
               "```", ""]
     if verification:
-        parts += [f"Export check: sentence-transformers and sncse embeddings of {verification.get('sentences')} "
-                  f"probe sentences differ by at most {verification['max_abs_diff']:.2e} (absolute).", ""]
+        other = "onnxruntime (fp32 graph)" if fmt == "onnx" else "sentence-transformers"
+        parts += [f"Export check: {other} and sncse embeddings of {verification.get('sentences')} "
+                  f"probe sentences differ by at most {verification['max_abs_diff']:.2e} (absolute"
+                  + (", unit-length vectors)." if fmt == "onnx" else ")."), ""]
     training, cites = _training_section(model, run)
     parts += training
     parts += _results_section(run)
