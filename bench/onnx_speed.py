@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--chunks", type=int, default=13, help="interleaving granularity (26,083 / 13 ~ 2,000 sentences)")
     ap.add_argument("--limit", type=int, default=None, help="smoke runs: first N pairs per STS subset")
     ap.add_argument("--work", type=Path, default=None, help="folder for the two exports (default: a temp dir)")
+    ap.add_argument("--per-tensor", action="store_true", help="also time and score int8 with one scale per "
+                    "weight matrix (onnx_int8_per_tensor) instead of one per output channel")
     ap.add_argument("--machine", default=None, help="machine description for the JSON")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "onnx_cpu.json")
     args = ap.parse_args(argv)
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
     from sncse.encoders.onnx_runtime import OnnxEncoder
     from sncse.eval.sts import load_tasks, resolve_tasks, score_task
     from sncse.export import export
+    from sncse.export.onnx import quantize_graph
 
     load_start = load1()
     tasks = load_tasks(resolve_tasks("sts"), limit=args.limit)
@@ -92,6 +95,10 @@ def main(argv: list[str] | None = None) -> dict:
             "onnx_fp32": OnnxEncoder.load(work / "onnx_fp32", device="cpu", threads=args.threads),
             "onnx_int8": OnnxEncoder.load(work / "onnx_int8", device="cpu", threads=args.threads),
         }
+        if args.per_tensor:
+            quantize_graph(work / "onnx_fp32" / "model.onnx", work / "onnx_fp32" / "per_tensor.onnx", per_channel=False)
+            backends["onnx_int8_per_tensor"] = OnnxEncoder.load(work / "onnx_fp32", device="cpu", threads=args.threads,
+                                                                graph="per_tensor.onnx")
         names = list(backends)
         order = sentences[:]
         random.Random(0).shuffle(order)

@@ -17,8 +17,8 @@ Inputs ``input_ids`` and ``attention_mask`` (int64, dynamic batch and sequence a
 ``sentence_embedding`` (float32, batch x hidden).
 
 The export traces with PyTorch's TorchScript-based exporter (``dynamo=False``): one self-contained
-file with named dynamic axes and no extra dependency; the torch.export-based exporter needs onnxscript,
-writes the weights to a separate file and gave a slower graph under onnxruntime on the CPU.
+file with named dynamic axes and no extra dependency; the torch.export-based exporter needs onnxscript
+and writes the weights to a separate file.
 
 ``quantize="int8"`` applies onnxruntime's dynamic quantization: int8 weights, one scale per output
 channel, for every MatMul with a constant weight matrix; activations quantized per batch at run time
@@ -123,8 +123,11 @@ def check_quantize(mode: str) -> None:
         raise SncseError(f"unknown quantization {mode!r}; choose {' or '.join(QUANTIZE_MODES)}")
 
 
-def quantize_graph(src: str | Path, dst: str | Path, mode: str = "int8") -> Path:
-    """Dynamic int8 quantization (onnxruntime.quantization) of the graph ``src`` into ``dst``."""
+def quantize_graph(src: str | Path, dst: str | Path, mode: str = "int8", per_channel: bool = True) -> Path:
+    """Dynamic int8 quantization (onnxruntime.quantization) of the graph ``src`` into ``dst``.
+
+    ``per_channel=False`` (one scale per weight matrix) is kept for comparison in ``bench/onnx_speed.py``.
+    """
     check_quantize(mode)
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -133,7 +136,7 @@ def quantize_graph(src: str | Path, dst: str | Path, mode: str = "int8") -> Path
     quant_log.setLevel(logging.ERROR)
     try:
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
-                         per_channel=True, reduce_range=False)
+                         per_channel=per_channel, reduce_range=False)
     finally:
         quant_log.setLevel(level)
     return Path(dst)

@@ -62,7 +62,7 @@ def test_failure_leaves_nothing(monkeypatch, make_run, tmp_path):
 
 def test_bad_format_and_target_are_usage_errors(runner, cli_app, make_run, tmp_path):
     run = make_run()
-    result = runner.invoke(cli_app, ["export", str(run), "-o", str(tmp_path / "x"), "--format", "onnx"])
+    result = runner.invoke(cli_app, ["export", str(run), "-o", str(tmp_path / "x"), "--format", "tflite"])
     assert result.exit_code == 2 and "unknown export format" in result.output
     (tmp_path / "file").write_text("x")
     result = runner.invoke(cli_app, ["export", str(run), "-o", str(tmp_path / "file")])
