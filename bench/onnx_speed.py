@@ -49,6 +49,26 @@ def load1() -> float | None:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
+LABELS = {"torch_fp32": "torch fp32 (`SentenceEncoder`)", "onnx_fp32": "onnxruntime fp32 (`OnnxEncoder`)",
+          "onnx_int8": "onnxruntime int8, per-channel (`--quantize int8`)",
+          "onnx_int8_per_tensor": "onnxruntime int8, one scale per matrix"}
+
+
+def markdown(record: dict) -> str:
+    """The docs/benchmarks.md table of a result JSON (every number as the JSON holds it)."""
+    tasks = list(record["rows"]["torch_fp32"]["scores"])
+    lines = ["| backend | sentences/s | x torch | CPU s | " + " | ".join(tasks) + " | avg |",
+             "|---|---:|---:|---:|" + "---:|" * (len(tasks) + 1)]
+    for name, row in record["rows"].items():
+        lines.append(f"| {LABELS.get(name, name)} | {row['sentences_per_second']} | {row['speedup_vs_torch']} | "
+                     f"{row['process_cpu_seconds']} | " + " | ".join(str(row["scores"][t]) for t in tasks)
+                     + f" | {row['avg']} |")
+    lines.append("")
+    for name, t in record["targets"].items():
+        lines.append(f"- `{name}`: {t['target']}: measured {t['measured']}, {'met' if t['met'] else 'missed'}")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="minilm", help="anything sncse.load accepts (not an ONNX folder)")
@@ -61,7 +81,12 @@ def main(argv: list[str] | None = None) -> dict:
                     "weight matrix (onnx_int8_per_tensor) instead of one per output channel")
     ap.add_argument("--machine", default=None, help="machine description for the JSON")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "onnx_cpu.json")
+    ap.add_argument("--render", type=Path, default=None, help="print the markdown table of a result JSON and exit")
     args = ap.parse_args(argv)
+    if args.render:
+        record = json.loads(args.render.read_text())
+        print(markdown(record), end="")
+        return record
 
     import numpy as np
     import onnx
@@ -143,15 +168,17 @@ def main(argv: list[str] | None = None) -> dict:
     fp32_diff = abs(rows["onnx_fp32"]["avg_unrounded"] - rows["torch_fp32"]["avg_unrounded"])
     int8_drop = rows["onnx_fp32"]["avg_unrounded"] - rows["onnx_int8"]["avg_unrounded"]
     targets = {
-        "onnx_fp32_speedup": {"target": f">= {TARGETS['onnx_fp32_speedup']}x",
+        "onnx_fp32_speedup": {"target": f">= {TARGETS['onnx_fp32_speedup']}x", "threshold": TARGETS["onnx_fp32_speedup"],
                               "measured": rows["onnx_fp32"]["speedup_vs_torch"],
                               "met": rows["onnx_fp32"]["speedup_vs_torch"] >= TARGETS["onnx_fp32_speedup"]},
         "onnx_fp32_same_scores": {"target": f"|avg - torch avg| <= {TARGETS['onnx_fp32_avg_diff']}",
+                                  "threshold": TARGETS["onnx_fp32_avg_diff"],
                                   "measured": round(fp32_diff, 4), "met": fp32_diff <= TARGETS["onnx_fp32_avg_diff"]},
-        "onnx_int8_speedup": {"target": f">= {TARGETS['onnx_int8_speedup']}x",
+        "onnx_int8_speedup": {"target": f">= {TARGETS['onnx_int8_speedup']}x", "threshold": TARGETS["onnx_int8_speedup"],
                               "measured": rows["onnx_int8"]["speedup_vs_torch"],
                               "met": rows["onnx_int8"]["speedup_vs_torch"] >= TARGETS["onnx_int8_speedup"]},
         "onnx_int8_avg_drop": {"target": f"fp32 avg - int8 avg <= {TARGETS['onnx_int8_avg_drop']}",
+                               "threshold": TARGETS["onnx_int8_avg_drop"],
                                "measured": round(int8_drop, 2), "met": int8_drop <= TARGETS["onnx_int8_avg_drop"]},
     }
     real_loads = [x for x in loads if x is not None]
