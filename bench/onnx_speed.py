@@ -167,19 +167,16 @@ def main(argv: list[str] | None = None) -> dict:
         rows[name]["speedup_vs_torch"] = round(rows[name]["sentences_per_second"] / torch_rate, 2)
     fp32_diff = abs(rows["onnx_fp32"]["avg_unrounded"] - rows["torch_fp32"]["avg_unrounded"])
     int8_drop = rows["onnx_fp32"]["avg_unrounded"] - rows["onnx_int8"]["avg_unrounded"]
+    def target(text: str, key: str, measured: float, at_least: bool) -> dict:
+        limit = TARGETS[key]
+        return {"target": text.format(limit), "threshold": limit, "measured": measured,
+                "met": measured >= limit if at_least else measured <= limit}
+
     targets = {
-        "onnx_fp32_speedup": {"target": f">= {TARGETS['onnx_fp32_speedup']}x", "threshold": TARGETS["onnx_fp32_speedup"],
-                              "measured": rows["onnx_fp32"]["speedup_vs_torch"],
-                              "met": rows["onnx_fp32"]["speedup_vs_torch"] >= TARGETS["onnx_fp32_speedup"]},
-        "onnx_fp32_same_scores": {"target": f"|avg - torch avg| <= {TARGETS['onnx_fp32_avg_diff']}",
-                                  "threshold": TARGETS["onnx_fp32_avg_diff"],
-                                  "measured": round(fp32_diff, 4), "met": fp32_diff <= TARGETS["onnx_fp32_avg_diff"]},
-        "onnx_int8_speedup": {"target": f">= {TARGETS['onnx_int8_speedup']}x", "threshold": TARGETS["onnx_int8_speedup"],
-                              "measured": rows["onnx_int8"]["speedup_vs_torch"],
-                              "met": rows["onnx_int8"]["speedup_vs_torch"] >= TARGETS["onnx_int8_speedup"]},
-        "onnx_int8_avg_drop": {"target": f"fp32 avg - int8 avg <= {TARGETS['onnx_int8_avg_drop']}",
-                               "threshold": TARGETS["onnx_int8_avg_drop"],
-                               "measured": round(int8_drop, 2), "met": int8_drop <= TARGETS["onnx_int8_avg_drop"]},
+        "onnx_fp32_speedup": target(">= {}x", "onnx_fp32_speedup", rows["onnx_fp32"]["speedup_vs_torch"], True),
+        "onnx_fp32_same_scores": target("|avg - torch avg| <= {}", "onnx_fp32_avg_diff", round(fp32_diff, 4), False),
+        "onnx_int8_speedup": target(">= {}x", "onnx_int8_speedup", rows["onnx_int8"]["speedup_vs_torch"], True),
+        "onnx_int8_avg_drop": target("fp32 avg - int8 avg <= {}", "onnx_int8_avg_drop", round(int8_drop, 2), False),
     }
     real_loads = [x for x in loads if x is not None]
     record = {
