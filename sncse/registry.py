@@ -31,6 +31,12 @@ GROUPS: dict[str, str] = {
 _VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
 
 
+def base_name(name: str) -> str:
+    """``bml.v1`` -> ``bml``; an unversioned name is returned as is."""
+    m = _VERSIONED.match(name)
+    return m.group("base") if m else name
+
+
 @dataclass(frozen=True)
 class Entry:
     """One registered entry point, with its load status (filled by :func:`list_entries`)."""
@@ -45,8 +51,7 @@ class Entry:
 
     @property
     def base_name(self) -> str:
-        m = _VERSIONED.match(self.name)
-        return m.group("base") if m else self.name
+        return base_name(self.name)
 
     @property
     def version(self) -> int:

@@ -115,7 +115,7 @@ def _training_section(model: SentenceEncoder, run: RunRecord | None) -> tuple[li
     loss_name = str(run.get("loss.name", "?")).split(".v")[0]
     desc, cites, keys = LOSSES.get(loss_name, (f"loss `{loss_name}`", ("simcse",), ("temperature",)))
     rows: list[tuple[str, Any]] = [("loss", f"`{run.get('loss.name')}`: {desc}")]
-    rows += [(HYPER_NAMES.get(k, k), run.get(f"loss.{k}")) for k in keys]
+    rows += [(HYPER_NAMES.get(k, k), run.loss_param(k)) for k in keys]
     rows += [
         ("pooler", run.get("model.pooler")), ("MLP head", run.get("model.mlp")),
         ("max length (training)", run.get("model.max_length")),
