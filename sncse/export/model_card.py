@@ -13,6 +13,7 @@ from typing import Any
 from .. import __version__
 from ..analyze.runs import RunRecord, test_scores
 from ..encoders.model import SentenceEncoder
+from ..encoders.st_modules import ST_CHAT_TEMPLATE_VERSION
 from ..losses.base import MIXCSE_CITATION, SIMCSE_CITATION, SNCSE_CITATION
 
 TASK_TITLES = {"sts12": "STS12", "sts13": "STS13", "sts14": "STS14", "sts15": "STS15", "sts16": "STS16",
@@ -172,8 +173,8 @@ def model_card(model: SentenceEncoder, fmt: str, source: str, run: RunRecord | N
                   "print(model.similarity(emb[:1], emb[1:]))", "```", ""]
         if model.pooler_name == "prompt":
             parts += ["The prompt template lives in `chat_template.jinja`; it needs sentence-transformers >= "
-                      "6.0 (older versions ignore chat templates and would return zero vectors). No "
-                      "`trust_remote_code` is needed.", ""]
+                      f"{ST_CHAT_TEMPLATE_VERSION} (older versions ignore chat templates and would return zero "
+                      "vectors). No `trust_remote_code` is needed.", ""]
     parts += ["```python", "import sncse", "", 'model = sncse.load("PATH_TO_THIS_FOLDER")',
               'emb = model.encode(["A man is playing a guitar."], normalize=True)',
               'print(model.similarity(["A man is playing a guitar."], ["A man is not playing a guitar."]))',
