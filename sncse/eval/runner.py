@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config.schema import EvalMode, choices
 from ..data.senteval import STS_TASKS, TRANSFER_TASKS
 from ..errors import SncseError
 from .published import PUBLISHED_STS, PUBLISHED_TRANSFER, as_dict
@@ -31,8 +32,8 @@ class TaskPlan:
 
 def plan_tasks(spec: str | None, mode: str = "test") -> TaskPlan:
     """Parse ``--tasks`` into the STS tasks, transfer tasks and whether to run alignment."""
-    if mode not in ("test", "dev"):
-        raise SncseError(f"--mode must be test or dev, got {mode!r}")
+    if mode not in choices(EvalMode):
+        raise SncseError(f"mode must be one of {'|'.join(choices(EvalMode))}, got {mode!r}")
     plan = TaskPlan()
     sts_all = list(STS_TASKS) if mode == "test" else ["stsb", "sickr"]
     aliases = {"sts-b": "stsb", "stsbenchmark": "stsb", "sick-r": "sickr", "sick": "sickr", "sst": "sst2",
