@@ -115,7 +115,7 @@ def handle_errors(fn: F) -> F:
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except SncseError as exc:
-            fail(str(exc) + flag_hint(exc), exc.exit_code)
+            fail(str(exc) + flag_hint(exc, fn), exc.exit_code)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None
@@ -127,19 +127,31 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def flag_hint(exc: SncseError) -> str:
-    """`` (option --errors)`` for an error about a setting that the running command has an option for."""
-    import click
+GLOBAL_FLAGS = ("--data-root",)  # options of `sncse` itself, before the command (sncse_cli.main)
 
+
+def command_flags(fn: Callable[..., Any]) -> set[str]:
+    """The long options a command function declares (``Annotated[..., typer.Option("--x")]``), plus the global ones."""
+    import typing
+
+    flags = set(GLOBAL_FLAGS)
+    for name, hint in typing.get_type_hints(fn, include_extras=True).items():
+        for meta in getattr(hint, "__metadata__", ()):
+            if not isinstance(meta, typer.models.OptionInfo):
+                continue
+            # in Annotated, typer takes the first name given to Option() as its `default`
+            decls = [meta.default, *(meta.param_decls or ())]
+            named = {d for decl in decls if isinstance(decl, str) for d in decl.split("/") if d.startswith("--")}
+            flags |= named or {"--" + name.replace("_", "-")}  # no name given: typer derives it
+    return flags
+
+
+def flag_hint(exc: SncseError, fn: Callable[..., Any] | None = None) -> str:
+    """`` (option --errors)`` for an error about a setting that the command ``fn`` has an option for."""
     flag = SETTING_FLAGS.get(getattr(exc, "setting", None) or "")
-    if not flag or flag in str(exc):
+    if not flag or flag in str(exc) or fn is None or flag not in command_flags(fn):
         return ""
-    ctx, options = click.get_current_context(silent=True), set()
-    while ctx is not None:  # the command's own options, then the global ones (--data-root)
-        options.update(opt for param in ctx.command.params for opt in getattr(param, "opts", []))
-        options.update(opt for param in ctx.command.params for opt in getattr(param, "secondary_opts", []))
-        ctx = ctx.parent
-    return f" (option {flag})" if flag in options else ""
+    return f" (option {flag})"
 
 
 def write_text(path: str, text: str) -> None:

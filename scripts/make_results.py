@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sncse.analyze.runs import read_run
-from sncse.data.tasks import STS_TASKS, STS_TEST_PAIRS, display_name
+from sncse.data.tasks import STS_TASKS, STS_TEST_PAIRS, display_name, expected_pairs
 from sncse.eval.results import eval_result_path
 from sncse.io import atomic_write, read_json
 
@@ -46,7 +46,7 @@ RUN_NAME = re.compile(r"^(?P<method>[a-z]+)-(?P<pooler>[a-z_]+)-s(?P<seed>\d+)$"
 # SNCSE (Wang et al., 2022, arXiv:2201.05979) Table 3: the loss used for the soft negatives, BERT-base,
 # average of the 7 STS tasks. Only 78.97 (SNCSE) could be checked against the paper's text (its abstract);
 # the other three are secondary quotes of the table, which every text rendering of the paper shows as an image.
-UNVERIFIED = "quoted from the paper's Table 3, not checked against its text"
+UNVERIFIED = "a secondary quote of the paper's Table 3, not checked against its text"
 TABLE3: list[tuple[str, str, float, bool]] = [
     ("bml", "SNCSE (BML)", 78.97, True),
     ("infonce", "InfoNCE only (SimCSE)", 78.21, False),
@@ -331,7 +331,8 @@ def _settings_rows(s: dict[str, Any]) -> list[str]:
         test = (f"first {test_limit} pairs of every subset of every task ({pairs:,} pairs of the {STS_TEST_PAIRS:,}); "
                 "**not comparable with full-test numbers**" if pairs else f"first {test_limit} pairs per subset")
     dev_limit = st.get("dev_limit")
-    dev = "STS-B dev, all 1,500 pairs" if dev_limit in (None, "none", "") else f"STS-B dev, first {dev_limit} pairs"
+    dev = (f"STS-B dev, all {expected_pairs('stsb', 'dev'):,} pairs" if dev_limit in (None, "none", "")
+           else f"STS-B dev, first {dev_limit} pairs")
     corpus = s.get("corpus") or {}
     sets = ", ".join(f"{k.upper()} {v['kept']:,}" for k, v in corpus.get("sets", {}).items())
     rows = [

@@ -283,9 +283,9 @@ def negation_similarity(
     path of a ``sncse negate`` JSON Lines file (:func:`read_pairs`). ``figure``: write the histograms
     there (``result.png``). ``seed`` picks the random negatives.
     """
-    if not isinstance(models, Mapping):
-        models = dict(zip(display_names(list(models)), models, strict=True))
-    if not models:
+    named = list(models.items()) if isinstance(models, Mapping) else list(zip(display_names(list(models)), models,
+                                                                                  strict=True))
+    if not named:
         raise SncseError("the negation analysis needs at least one model")
     if isinstance(inputs, NegationPairs):
         pairs = inputs
@@ -294,7 +294,7 @@ def negation_similarity(
     else:
         pairs = negate_pairs(inputs, negator, mode, seed=seed)
     result = NegationSimilarity(pairs, negator=pairs.negator)
-    for name, model in models.items():
+    for name, model in named:
         if isinstance(model, str | Path):
             from .. import load
 
