@@ -5,6 +5,7 @@
 - ``sncse/`` never imports ``sncse_cli``, ``sncse_plugins``, typer or rich (it logs through ``logging``);
 - no import cycle between the subpackages of ``sncse`` (``sncse.data``, ``sncse.eval``, ... and the
   top-level modules ``sncse.io``, ``sncse.registry``, ...).
+- ``scripts/`` and ``bench/`` use the library's public names only (no ``_private`` import or attribute).
 
 What counts for the cycle rule: imports that run when a module is imported, i.e. module-level
 statements, including those under a module-level ``try``/``if``, but not those under
@@ -170,3 +171,19 @@ def test_no_cycle_between_subpackages(graph):
 def test_find_cycle_finds_one():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) in (["a", "b", "c", "a"],)
     assert find_cycle({"a": {"b"}, "b": {"c"}}) is None
+
+
+def test_scripts_and_bench_use_public_names_only():
+    """scripts/ and bench/ are thin callers: no ``from sncse.x import _private``, no ``obj._private``."""
+    bad = []
+    for path in sorted([*(REPO / "scripts").glob("*.py"), *(REPO / "bench").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sncse":
+                names = [*(node.module or "").split("."), *(a.name for a in node.names)]
+                bad += [f"{path.name}:{node.lineno}: {n}" for n in names if n.startswith("_")]
+            elif isinstance(node, ast.Import):
+                bad += [f"{path.name}:{node.lineno}: {a.name}" for a in node.names
+                        if a.name.split(".")[0] == "sncse" and any(p.startswith("_") for p in a.name.split("."))]
+            elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                bad.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert bad == []

@@ -14,13 +14,13 @@ from typing import Any
 from ..errors import SncseError
 from .root import data_root, senteval_dir
 from .senteval import HOW_TO_GET, describe_missing, load_sts, load_transfer, sts_files, transfer_files
-from .tasks import EXPECTED_TRANSFER, STS_TASKS, TRANSFER_TASKS, expected_pairs
+from .tasks import DEV_TASKS, EXPECTED_TRANSFER, STS_TASKS, TRANSFER_TASKS, expected_pairs
 
 log = logging.getLogger(__name__)
 
 # (task, split) rows checked for STS, in display order.
-STS_CHECKS: list[tuple[str, str]] = [(t, "test") for t in STS_TASKS] + [("stsb", "dev"), ("sickr", "dev"),
-                                                                       ("stsb", "train"), ("sickr", "train")]
+STS_CHECKS: list[tuple[str, str]] = ([(t, "test") for t in STS_TASKS] + [(t, "dev") for t in DEV_TASKS]
+                                     + [(t, "train") for t in DEV_TASKS])
 
 
 @dataclass
