@@ -6,8 +6,10 @@ of the paper shows, per model, the distribution of cosine similarity between sen
 soft negatives (explicit negations). This module reproduces that view:
 
 1. sample ``n`` distinct sentences from the STS test sets (seeded);
-2. negate them with a registered negator (``sncse.registry.get("negators", name)(mode=...)``); inputs
-   the negator skips (empty result) or leaves unchanged are dropped and counted;
+2. negate them with a registered negator (``sncse.registry.get("negators", name)(mode=...)``), or read
+   sentences and negations from a ``sncse negate`` file written ahead of time (:func:`read_pairs`, for a
+   machine without the negator); inputs the negator skips (empty result) or leaves unchanged are
+   dropped and counted;
 3. pair every kept sentence with its negation (*soft-negative pairs*) and with another randomly chosen
    kept sentence (*negative pairs*, a random derangement, so never itself);
 4. for every model: cosine similarity of both kinds of pairs; the mean, and the peak, i.e. the mode of
@@ -15,6 +17,7 @@ soft negatives (explicit negations). This module reproduces that view:
    a 1,001-point grid over the observed range); a histogram figure with one panel per model.
 
 The same sentences, negations and negatives are used for every model, so the numbers compare.
+:func:`negation_similarity` does all of it and is what ``sncse analyze --negation`` calls.
 """
 
 from __future__ import annotations
