@@ -32,9 +32,15 @@ _VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
 
 
 def base_name(name: str) -> str:
-    """``bml.v1`` -> ``bml``; an unversioned name is returned as is."""
+    """A registered name without its version suffix: ``bml.v1`` -> ``bml``; ``bml`` stays ``bml``."""
     m = _VERSIONED.match(name)
     return m.group("base") if m else name
+
+
+def name_version(name: str) -> int:
+    """The version of a registered name: ``bml.v2`` -> 2; 0 for an unversioned name."""
+    m = _VERSIONED.match(name)
+    return int(m.group("version")) if m else 0
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,7 @@ class Entry:
 
     @property
     def version(self) -> int:
-        m = _VERSIONED.match(self.name)
-        return int(m.group("version")) if m else 0
+        return name_version(self.name)
 
 
 def _group(group: str) -> str:

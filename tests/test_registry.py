@@ -93,7 +93,7 @@ def test_broken_entry_point_reports_error_without_breaking_others(third_party):
 
 
 def test_plugins_list_cli_shows_third_party(third_party, runner, cli_app):
-    result = runner.invoke(cli_app, ["plugins", "list", "--json", "--group", "losses"])
+    result = runner.invoke(cli_app, ["plugins", "list", "--json", "-", "--group", "losses"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     toy = next(r for r in rows if r["name"] == "toy.v1")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SncseError
+from ..registry import base_name
 from .runs import read_run
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def _float(value: Any) -> float | None:
 def collect(run_dirs: Sequence[str | Path]) -> list[SweepRow]:
     """One row per run directory, in the order given (duplicates removed)."""
     if not run_dirs:
-        raise SncseError("--sweep needs at least one run directory")
+        raise SncseError("the sweep needs at least one run directory")
     rows: list[SweepRow] = []
     seen: set[Path] = set()
     for d in run_dirs:
@@ -75,7 +76,7 @@ def collect(run_dirs: Sequence[str | Path]) -> list[SweepRow]:
         if not rec.config:
             log.warning("%s: no config.yaml; alpha/beta/lambda unknown", d)
         loss = rec.get("loss.name")
-        uses_bml = str(loss).split(".v")[0] not in NO_BML
+        uses_bml = base_name(str(loss)) not in NO_BML
         values = {k: _float(rec.loss_param(v)) if uses_bml else None for k, v in PARAMS.items()}
         rows.append(SweepRow(
             run=rec.name, path=str(d), loss=loss, alpha=values["alpha"], beta=values["beta"], lam=values["lambda"],

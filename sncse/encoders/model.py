@@ -24,12 +24,11 @@ from ..amp import autocast
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, AmpMode, MlpMode, ModelConfig, choices
 from ..errors import SncseError
 from ..progress import task
+from .files import HEAD_FILE, META_FILE
 from .poolers import MLPHead, Pooler
 
 log = logging.getLogger(__name__)
 
-META_FILE = "sncse_model.json"
-HEAD_FILE = "sncse_head.safetensors"
 MASK_PLACEHOLDER = "[MASK]"
 
 
@@ -57,7 +56,7 @@ class SentenceEncoder(nn.Module):
         super().__init__()
         self.backbone = backbone
         self.tokenizer = tokenizer
-        self.pooler_name = registry.resolve_name("poolers", pooler).split(".v")[0]
+        self.pooler_name = registry.base_name(registry.resolve_name("poolers", pooler))
         pooler_cls = registry.get("poolers", pooler)
         if pooler_cls.uses_prompt:
             if tokenizer.mask_token_id is None:

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
-from ..config.schema import EvalMode, choices
-from ..data.senteval import STS_TASKS, STSTask, load_sts
+from ..data.senteval import STSTask, load_sts
+from ..data.tasks import split_for, sts_tasks
 from ..errors import SncseError
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ Embedder = Callable[[list[str]], np.ndarray]
 PROTOCOL = ("SimCSE/SentEval STS: cosine similarity, Spearman x100, no regressor; STS12-16 'all' "
             "(subsets concatenated; 'mean'/'wmean' also given); STS-B and SICK-R {split} split; "
             "avg = unweighted mean of the task scores")
-DEV_TASKS = ("stsb", "sickr")
 # Cosines are rounded to 6 decimals: float32 embeddings carry ~7 significant digits, and the digits
 # below that depend on batch padding and summation order. Rounding makes a pair of identical sentences
 # score exactly 1.0 (a tie, ranked by its average rank) instead of 1 +- 1e-7 noise that orders such
@@ -100,30 +99,6 @@ def score_task(task: STSTask, lookup: dict[str, np.ndarray] | Embedder) -> dict[
         "split": task.split,
         "subsets": subsets,
     }
-
-
-def resolve_tasks(tasks: str | Sequence[str] | None, mode: str = "test") -> list[str]:
-    """``None``/"sts"/"all" -> the 7 tasks (test) or STS-B + SICK-R (dev); else a comma list."""
-    if mode not in choices(EvalMode):
-        raise SncseError(f"mode must be one of {'|'.join(choices(EvalMode))}, got {mode!r}")
-    if tasks is None or tasks in ("sts", "all"):
-        return list(STS_TASKS if mode == "test" else DEV_TASKS)
-    names = [t.strip().lower() for t in (tasks.split(",") if isinstance(tasks, str) else tasks) if t.strip()]
-    aliases = {"sts-b": "stsb", "stsbenchmark": "stsb", "sick-r": "sickr", "sick": "sickr",
-               "sickrelatedness": "sickr"}
-    names = [aliases.get(n, n) for n in names]
-    unknown = [n for n in names if n not in STS_TASKS]
-    if unknown:
-        raise SncseError(f"unknown STS task(s) {', '.join(unknown)}; known: {', '.join(STS_TASKS)}")
-    if mode == "dev":
-        bad = [n for n in names if n not in DEV_TASKS]
-        if bad:
-            raise SncseError(f"--mode dev covers stsb (dev) and sickr (trial) only, not {', '.join(bad)}")
-    return list(dict.fromkeys(names))
-
-
-def split_for(task: str, mode: str) -> str:
-    return "dev" if mode == "dev" and task in DEV_TASKS else "test"
 
 
 def load_tasks(tasks: Sequence[str], mode: str = "test", root: str | Path | None = None,
@@ -187,7 +162,7 @@ def evaluate_sts(
 
     Returns ``{"tasks": {task: {...}}, "avg": float, "mode", "protocol", "sentences", "encode_seconds"}``.
     """
-    names = resolve_tasks(tasks, mode)
+    names = sts_tasks(tasks, mode)
     loaded = load_tasks(names, mode, root=root, limit=limit)
     embed = model if callable(model) and not hasattr(model, "encode") else encoder_embedder(
         model, batch_size=batch_size, show_progress=show_progress)

@@ -13,7 +13,6 @@ Run directory (``train.output_dir``)::
 from __future__ import annotations
 
 import logging
-import math
 import os
 import shutil
 import time
@@ -504,10 +503,3 @@ class Trainer:
 def train(cfg: Config, argv: list[str] | None = None, *, resume: bool = False, overwrite: bool = False) -> Path:
     """Train per ``cfg`` and return the run directory (see the module docstring for its layout)."""
     return Trainer(cfg, argv=argv, resume=resume, overwrite=overwrite).run()
-
-
-def steps_for(n_examples: int, cfg: Config) -> int:
-    """How many optimizer steps a run over ``n_examples`` takes (incomplete batches dropped)."""
-    if cfg.train.max_steps > 0:
-        return cfg.train.max_steps
-    return cfg.train.epochs * math.floor(n_examples / cfg.train.batch_size)

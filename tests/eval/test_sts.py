@@ -9,8 +9,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from sncse.data.senteval import STSSubset, STSTask, load_sts
-from sncse.errors import SncseError
-from sncse.eval.sts import cosine_rows, evaluate_sts, resolve_tasks, score_task
+from sncse.eval.sts import cosine_rows, evaluate_sts, score_task
 
 
 def test_cosine_rows_matches_formula_and_handles_zero_vectors() -> None:
@@ -58,16 +57,6 @@ def test_perfect_embedding_scores_100() -> None:
             table[s1] = np.array([1.0, 0.0])
             table[s2] = np.array([np.cos((5 - g) / 5 * np.pi / 2), np.sin((5 - g) / 5 * np.pi / 2)])
     assert score_task(task, table)["spearman"] == pytest.approx(100.0)
-
-
-def test_resolve_tasks() -> None:
-    assert resolve_tasks("sts") == ["sts12", "sts13", "sts14", "sts15", "sts16", "stsb", "sickr"]
-    assert resolve_tasks(None, mode="dev") == ["stsb", "sickr"]
-    assert resolve_tasks("STS-B,sick-r,sts12") == ["stsb", "sickr", "sts12"]
-    with pytest.raises(SncseError, match="unknown STS task"):
-        resolve_tasks("sts17")
-    with pytest.raises(SncseError, match="dev"):
-        resolve_tasks("sts12", mode="dev")
 
 
 def test_evaluate_sts_encodes_each_sentence_once(data_root: Path, bow_embedder) -> None:

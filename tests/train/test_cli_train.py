@@ -29,7 +29,7 @@ def test_each_loss_trains(runner, cli_app, tmp_path, sets, loss, pooler, data, r
     data_file = request.getfixturevalue(f"{data}_file")
     out = tmp_path / "run"
     res = run(runner, cli_app, "-c", TINY, "--loss", loss, "--pooler", pooler, "--data", str(data_file),
-              "-o", str(out), "--json", *sets())
+              "-o", str(out), "--json", "-", *sets())
     assert res.exit_code == 0, res.output
     results = json.loads(res.stdout)
     assert results["steps"] == 3 and results["loss"] == loss and results["sent_per_s"] > 0
@@ -55,7 +55,7 @@ def test_dev_eval_keeps_best_and_last_and_model_loads(runner, cli_app, tmp_path,
 
     out = tmp_path / "run"
     res = run(runner, cli_app, "-c", TINY, "--loss", "bml", "--pooler", "prompt", "--data", str(negations_file),
-              "-o", str(out), "--json", *sets("train.eval_steps=2", "train.max_steps=4", "train.eval_limit=40",
+              "-o", str(out), "--json", "-", *sets("train.eval_steps=2", "train.max_steps=4", "train.eval_limit=40",
                                               "train.num_workers=1", "data.batching=bucket"))
     assert res.exit_code == 0, res.output
     results = json.loads(res.stdout)
@@ -127,7 +127,7 @@ def test_resume_of_finished_run_reads_its_config(runner, cli_app, tmp_path, sets
     out = tmp_path / "run"
     assert run(runner, cli_app, "-c", TINY, "--data", str(text_file), "-o", str(out), *sets()).exit_code == 0
     before = (out / "last" / "model.safetensors").read_bytes()
-    res = run(runner, cli_app, "-o", str(out), "--resume", "--json")  # no --config: the run's config.yaml
+    res = run(runner, cli_app, "-o", str(out), "--resume", "--json", "-")  # no --config: the run's config.yaml
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["steps"] == 3
     assert (out / "last" / "model.safetensors").read_bytes() == before
