@@ -23,7 +23,8 @@
 # Environment: OUT (output folder; the device tool sets it), PYTHON (default python3), BUDGET_S (whole
 # suite, default 470 s; 300 s in a dry run), PROFILE (auto: when a target is missed | always | never),
 # TAG (file-name tag; default from the GPU's name, e.g. h200; cpu-dry in a dry run), LIMIT_SCALE (integer
-# factor on every part's limit, default 1), SKIP_INSTALL=1 (use the installed package).
+# factor on every part's limit, default 1), PARTS (the parts to run, default abdcef: PARTS=a reruns part a
+# alone), SKIP_INSTALL=1 (use the installed package).
 set -uo pipefail
 
 mode=gpu
@@ -86,18 +87,21 @@ export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 TRANSFOR
 export HF_HUB_DISABLE_PROGRESS_BARS=1 TRANSFORMERS_VERBOSITY=error
 if [ "$mode" = dry ]; then
   OUT=${OUT:-$(mktemp -d /tmp/gpu_suite_dry.XXXXXX)}
-  BUDGET_S=${BUDGET_S:-300}; TAG=${TAG:-cpu-dry}; DEVICE=cpu; MIN_PART_S=10
+  BUDGET_S=${BUDGET_S:-300}; TAG=${TAG:-cpu-dry}; MIN_PART_S=10
   export SNCSE_DATA=${SNCSE_DATA:-$root/../shared/data}
 else
   : "${OUT:?set OUT to the output folder (the device tool sets it)}"
-  BUDGET_S=${BUDGET_S:-470}; DEVICE=cuda; MIN_PART_S=25
+  BUDGET_S=${BUDGET_S:-470}; MIN_PART_S=25
 fi
+PARTS=${PARTS:-abdcef}
 mkdir -p "$OUT"
 start=$(date +%s)
 deadline=$((start + BUDGET_S))
 work=$(mktemp -d /tmp/gpu_suite_work.XXXXXX)
 exec > >(tee -a "$OUT/suite.log") 2>&1
 tee_pid=$!
+# on every exit: drop the scratch folder, and let tee finish suite.log before the command returns
+trap 'rm -rf "$work"; exec >&- 2>&-; wait "$tee_pid" 2>/dev/null' EXIT
 summary=()
 
 echo "== gpu_suite ($mode) in $root, budget ${BUDGET_S}s, output $OUT"
@@ -119,7 +123,8 @@ if [ "$mode" = gpu ]; then
       "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site $extra \
         && export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
     fi
-    if ! "$PY" -m pip install -q --no-index --no-deps --no-build-isolation -e . ; then
+    if ! "$PY" -m pip install -q --no-index --no-deps --no-build-isolation -e . >"$work/pip.log" 2>&1; then
+      tail -n 20 "$work/pip.log"
       echo "editable install failed; installing .whl/sncse-*.whl (code read from the tree)"
       "$PY" -m pip install -q --no-index --no-deps --no-compile --target /tmp/sncse .whl/sncse-*.whl \
         || { echo "error: cannot install the package"; exit 2; }
@@ -156,6 +161,9 @@ fi
 part() {
   local name=$1 limit=$2 left t t0 rc status
   shift 2
+  if [[ $PARTS != *$name* ]]; then
+    echo "== part $name: not selected (PARTS=$PARTS)"; summary+=("$name: not selected"); return 1
+  fi
   left=$((deadline - $(date +%s) - 15))  # 15 s for the report at the end
   t=$((limit < left ? limit : left))
   if [ "$t" -lt "$MIN_PART_S" ]; then
@@ -197,7 +205,7 @@ else
   d_args=(--encoder .device/minilm --set train.device=cuda --set train.amp=bf16 --set train.epochs=2)
   e_args=(--device cuda --models minilm,bert-base --batch-sizes 64,256,1024,4096 --mini-batch-size 64)
   f_args=(--device cuda --models minilm,bert-base --methods sncse,simcse --steps 5 --warmup 5 --eval-limit 100)
-  limits=(a=200 b=75 d=90 c=90 e=90 f=60)
+  limits=(a=200 b=75 d=90 c=90 e=150 f=60)
 fi
 # LIMIT_SCALE stretches every part's limit (a dry run on a machine busy with other jobs)
 limit() { local kv; for kv in "${limits[@]}"; do [ "${kv%%=*}" = "$1" ] && echo $(( ${kv#*=} * ${LIMIT_SCALE:-1} )); done; }
@@ -212,7 +220,7 @@ part b "$(limit b)" "$PY" bench/eval_speed.py "${b_args[@]}" --out "$OUT/eval_sp
 
 # d: a short SNCSE run through the CLI, on the corpus's negations (stand-ins where none were prepared)
 neg=$NEG
-if [ ! -s "$neg" ]; then
+if [[ $PARTS == *d* ]] && [ ! -s "$neg" ]; then
   neg=$work/stand-in.negations.jsonl
   echo "no $NEG (bench/gpu_suite.sh --prepare makes it): training on stand-in negations"
   "$PY" - "$SNCSE_DATA/corpus/wiki1m_head.txt" "$neg" <<'PY'
@@ -261,11 +269,8 @@ echo "== parts"
 printf '  %s\n' "${summary[@]}"
 echo "== targets (bench/suite_report.py $OUT)"
 "$PY" bench/suite_report.py "$OUT"
-rm -rf "$work"
 n=$(find "$OUT" -type f | wc -l)
 echo "== $n files under $OUT ($(( $(date +%s) - start ))s):"
 find "$OUT" -type f | sed "s|^$OUT/|  |" | sort
 [ "$n" -le 8 ] || echo "warning: more than 8 files under OUT: the device tool returns at most 8"
-exec >&- 2>&-
-wait "$tee_pid" 2>/dev/null  # suite.log is complete before the command returns
 exit 0

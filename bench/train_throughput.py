@@ -23,9 +23,9 @@ Models: ``minilm`` (all-MiniLM-L6-v2: ``--bundle DIR``, default ``.device/minilm
 WordPiece vocabulary: speed does not depend on the weights), ``tiny-bert`` (2 layers, for CI).
 Methods: ``sncse`` (loss ``bml``, ``prompt`` pooler, 3 views) and ``simcse`` (``infonce``, ``cls``, 2 views).
 
-GPU (H100; see bench/README.md for the full command with installation)::
+GPU (part a of ``bench/gpu_suite.sh``, which installs the package and runs it on the device machine)::
 
-    python bench/train_throughput.py --device cuda --bundle .device/minilm --out $OUT/train_throughput_h100.json
+    python bench/train_throughput.py --device cuda --bundle .device/minilm --out $OUT/train_throughput_h200.json
 
 CPU, small::
 
