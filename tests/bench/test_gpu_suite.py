@@ -9,7 +9,6 @@ every test here; the tests read its files. No time is asserted.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -22,18 +21,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
 PARTS_RUN = ("a", "b", "d", "c", "f")
-
-
-def _load(name: str):
-    if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +59,8 @@ def test_output_fits_what_the_device_tool_returns(dry_run):
             "profile_cpu-dry.txt"} <= names
 
 
-def test_training_rows_carry_the_fields_the_tables_read(dry_run):
-    bench = _load("train_throughput")
+def test_training_rows_carry_the_fields_the_tables_read(dry_run, bench_module):
+    bench = bench_module("train_throughput")
     doc = json.loads((dry_run / "train_throughput_cpu-dry.json").read_text(encoding="utf-8"))
     assert doc["complete"] is True and doc["matmul_peak"]["tflops"] > 0
     assert {(r["model"], r["method"]) for r in doc["rows"]} == {("tiny-bert", "sncse"), ("tiny-bert", "simcse")}
@@ -127,8 +114,8 @@ def _write(path: Path, doc) -> None:
     path.write_text(json.dumps(doc) + "\n" if not isinstance(doc, str) else doc, encoding="utf-8")
 
 
-def test_report_reads_targets_met_and_missed_at_the_target_settings(tmp_path, capsys):
-    report = _load("suite_report")
+def test_report_reads_targets_met_and_missed_at_the_target_settings(tmp_path, capsys, bench_module):
+    report = bench_module("suite_report")
     _write(tmp_path / "train_throughput_h200.json", {
         "complete": True, "device": {"device": "cuda"}, "settings": {"batch_size": 256},
         "targets": {"at_target_settings": True,
@@ -149,16 +136,16 @@ def test_report_reads_targets_met_and_missed_at_the_target_settings(tmp_path, ca
     assert "missed" in capsys.readouterr().out
 
 
-def test_report_without_files_says_not_measured(tmp_path):
-    report = _load("suite_report")
+def test_report_without_files_says_not_measured(tmp_path, bench_module):
+    report = bench_module("suite_report")
     rows = report.report(tmp_path)
     assert len(rows) == 5 and {r["status"] for r in rows} == {"not measured"}
     assert report.main([str(tmp_path), "--exit-code", "--json", str(tmp_path / "t.json")]) == 0
     assert json.loads((tmp_path / "t.json").read_text(encoding="utf-8")) == rows
 
 
-def test_report_does_not_count_a_cut_down_evaluation(tmp_path):
-    report = _load("suite_report")
+def test_report_does_not_count_a_cut_down_evaluation(tmp_path, bench_module):
+    report = bench_module("suite_report")
     _write(tmp_path / "eval_speed_h200.json", {"model": "bert-base", "device": "cuda", "limit": 5, "eval_seconds": 0.4})
     row = report.eval_target(tmp_path)
     assert row["status"] == "not measured" and "limit 5" in row["note"]
