@@ -21,7 +21,7 @@
 # train_sncse_minilm/{metrics.jsonl,results.json}, memory_TAG.json, profile_TAG.txt.
 #
 # Environment: OUT (output folder; the device tool sets it), PYTHON (default python3), BUDGET_S (whole
-# suite, default 470 s; 300 s in a dry run), PROFILE (auto: when a target is missed | always | never),
+# suite, default 450 s; 300 s in a dry run), PROFILE (auto: when a target is missed | always | never),
 # TAG (file-name tag; default from the GPU's name, e.g. h200; cpu-dry in a dry run), LIMIT_SCALE (integer
 # factor on every part's limit, default 1), PARTS (the parts to run, default abdcef: PARTS=a reruns part a
 # alone), SKIP_INSTALL=1 (use the installed package).
@@ -91,7 +91,7 @@ if [ "$mode" = dry ]; then
   export SNCSE_DATA=${SNCSE_DATA:-$root/../shared/data}
 else
   : "${OUT:?set OUT to the output folder (the device tool sets it)}"
-  BUDGET_S=${BUDGET_S:-470}; MIN_PART_S=25
+  BUDGET_S=${BUDGET_S:-450}; MIN_PART_S=25
 fi
 PARTS=${PARTS:-abdcef}
 mkdir -p "$OUT"
