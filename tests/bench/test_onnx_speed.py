@@ -4,20 +4,13 @@ timing is asserted, only that the numbers exist and are consistent."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "onnx_speed.py"
 
 
-def test_onnx_speed_runs_and_writes_json(tmp_path, data_root):
-    spec = importlib.util.spec_from_file_location("onnx_speed", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_onnx_speed_runs_and_writes_json(tmp_path, data_root, bench_module):
     out = tmp_path / "onnx.json"
-    record = module.main(["--model", "tiny-bert", "--limit", "10", "--chunks", "2", "--threads", "1",
-                          "--out", str(out)])
+    record = bench_module("onnx_speed").main(["--model", "tiny-bert", "--limit", "10", "--chunks", "2",
+                                              "--threads", "1", "--out", str(out)])
     assert json.loads(out.read_text()) == json.loads(json.dumps(record))
     rows = record["rows"]
     assert list(rows) == ["torch_fp32", "onnx_fp32", "onnx_int8"]
@@ -29,3 +22,4 @@ def test_onnx_speed_runs_and_writes_json(tmp_path, data_root):
     assert record["targets"]["onnx_fp32_same_scores"]["met"] is True
     assert record["exports"]["onnx_int8"]["graph"]["integer_matmuls"] > 0
     assert len(record["load_average_1min"]["per_chunk"]) == record["chunks"] + 1
+    assert "| onnxruntime int8" in bench_module("onnx_speed").markdown(record)
