@@ -96,15 +96,16 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.set_num_threads(args.threads)
     import sncse
+    from sncse.data.tasks import sts_tasks
     from sncse.encoders import SentenceEncoder
     from sncse.encoders.onnx_runtime import OnnxEncoder
-    from sncse.eval.sts import load_tasks, resolve_tasks, score_task
+    from sncse.eval.sts import load_tasks, score_task
     from sncse.export import export
     from sncse.export.onnx import quantize_graph
 
     load_start = load1()
-    tasks = load_tasks(resolve_tasks("sts"), limit=args.limit)
-    sentences = list(dict.fromkeys(s for t in tasks for sub in t.subsets for s in (*sub.sent1, *sub.sent2)))
+    tasks = load_tasks(sts_tasks("sts"), limit=args.limit)
+    sentences = list(dict.fromkeys(s for t in tasks for s in t.sentences()))
 
     with tempfile.TemporaryDirectory(prefix="onnx_speed.") as tmp:
         work = args.work or Path(tmp)

@@ -189,19 +189,19 @@ def sts_averages(encoders: dict[str, Any], root: str | Path | None = None, batch
                  show_progress: bool = True) -> tuple[dict[str, float] | None, str | None]:
     """7-task STS test average of each encoder on the local data (tasks loaded once), or (None, why)
     when the data is missing."""
-    from ..eval.runner import check_data, plan_tasks
-    from ..eval.sts import embed_unique, encoder_embedder, load_tasks, score_task
+    from ..data.tasks import parse_tasks
+    from ..eval.runner import check_data
+    from ..eval.sts import embed_tasks, encoder_embedder, load_tasks, score_task
 
-    plan = plan_tasks("sts")
+    plan = parse_tasks("sts")
     try:
         check_data(plan, root=root)
     except SncseError as err:
         return None, str(err)
     tasks = load_tasks(plan.sts, root=root)
-    sentences = [s for t in tasks for sub in t.subsets for s in (*sub.sent1, *sub.sent2)]
     averages = {}
     for name, encoder in encoders.items():
-        lookup = embed_unique(sentences, encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress))
+        lookup = embed_tasks(tasks, encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress))
         averages[name] = float(np.mean([score_task(t, lookup)["spearman"] for t in tasks]))
     return averages, None
 
