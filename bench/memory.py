@@ -246,7 +246,7 @@ def check_targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
             t["memory"] = {"plain_batch": TARGET_PLAIN_BATCH, "plain_peak_gb": ref["peak_mem_gb"],
                            "largest_cached_batch_within": max(within) if within else None,
                            "cached_batch": TARGET_BATCH, "cached_peak_gb": big["peak_mem_gb"] if big else None,
-                           "met": big is not None and big["peak_mem_gb"] <= ref["peak_mem_gb"]}
+                           "met": big["peak_mem_gb"] <= ref["peak_mem_gb"] if big else None}  # None: not measured
         both = sorted(set(plain) & set(cached))
         if both:
             b = both[-1]
