@@ -45,3 +45,11 @@ def assert_fp32_within_floor(got32: dict[str, torch.Tensor], ref32: dict[str, to
         err = (got32[n].double() - g).abs().max().item()
         assert err <= FP32_FACTOR * floor, \
             f"{what}: {n}: error {err:.2e} vs fp32 floor {floor:.2e} (scale {scale:.2e})"
+
+
+def assert_within(got: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], rel: float, what: str = "") -> None:
+    """Every tensor within ``rel`` x the largest of ``truth``, element by element."""
+    assert got.keys() == truth.keys(), what
+    scale = largest(truth)
+    for n, g in truth.items():
+        torch.testing.assert_close(got[n], g, rtol=0, atol=rel * scale, msg=f"{what}: {n}")
