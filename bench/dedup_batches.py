@@ -65,6 +65,12 @@ def corpus_counts(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     for batch in (int(b) for b in args.batch_sizes.split(",")):
         sampler = BatchSampler(len(data), batch, seed=args.seed, groups=groups)
         out[f"batch_{batch}"] = {f"epoch_{e}": sampler.dedup_stats(e) for e in range(args.epochs)}
+    if args.train_steps > 0:  # the batches the two training runs see
+        plain = BatchSampler(len(data), args.train_batch, seed=args.seed)
+        dedup = BatchSampler(len(data), args.train_batch, seed=args.seed, groups=groups)
+        a, b = plain.iterate(), dedup.iterate()
+        changed = sum(int(set(next(a)[1]) != set(next(b)[1])) for _ in range(args.train_steps))
+        out["train_run"] = {"steps": args.train_steps, "batch_size": args.train_batch, "batches_changed": changed}
     return out
 
 

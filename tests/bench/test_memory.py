@@ -41,5 +41,5 @@ def test_rows_in_fresh_processes_appended_as_they_finish(tmp_path: Path, data_ro
     for r in rows.values():
         assert 0 < r["setup_rss_gb"] <= r["peak_mem_gb"] < 64 and r["step_s"] > 0 and r["sent_per_s"] > 0
     assert len(rows[("cached", 16)]["step_s_all"]) == 2
-    overhead = doc["targets"]["tiny-bert"]["overhead"]
-    assert overhead["batch_size"] == 8 and overhead["ratio"] > 0
+    (overhead,) = doc["targets"]["tiny-bert"]["overhead"]
+    assert overhead["batch_size"] == 8 and overhead["mini_batch_size"] == 4 and overhead["ratio"] > 0
