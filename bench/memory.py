@@ -59,15 +59,14 @@ REPO = BENCH_DIR.parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
+from model_dirs import MODELS, prepare_model_dir  # noqa: E402
 from train_throughput import (  # noqa: E402
     METHODS,
-    MODELS,
     device_description,
     free_memory,
     make_config,
     max_rss_gb,
     peak_gb,
-    prepare_model_dir,
     read_corpus,
     sync,
     write_training_files,
@@ -222,7 +221,7 @@ def row_specs(args: argparse.Namespace, device: Any, work: Path, files: dict[str
     cuda = device.type == "cuda"
     specs = []
     for model in args.models:
-        model_dir = prepare_model_dir(model, argparse.Namespace(bundle=args.bundle, seed=args.seed), work)
+        model_dir = prepare_model_dir(model, work, bundle=args.bundle, seed=args.seed)
         for batch in args.batch_sizes:
             for mode, mini in [(m, k) for m in args.modes for k in (args.mini_batch_size if m == "cached" else [0])]:
                 specs.append({"model": model, "model_dir": str(model_dir), "mode": mode, "batch_size": batch,

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def test_counts_on_a_file_with_known_duplicates(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("dedup_batches", REPO / "bench" / "dedup_batches.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["dedup_batches"] = module
-    spec.loader.exec_module(module)
+def test_counts_on_a_file_with_known_duplicates(tmp_path: Path, bench_module) -> None:
     lines = [f"sentence {i} of the file" for i in range(90)] + ["a repeated line"] * 3 + ["Sentence 3 of the file"]
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "dedup.json"
-    module.main(["--encoder", "tiny-bert", "--corpus", str(corpus), "--batch-sizes", "16,32", "--out", str(out)])
+    bench_module("dedup_batches").main(["--encoder", "tiny-bert", "--corpus", str(corpus), "--batch-sizes", "16,32",
+                                        "--out", str(out)])
     c = json.loads(out.read_text())["corpora"]["c.txt"]
     # the uncased tokenizer makes "Sentence 3" the same anchor as "sentence 3": 5 examples in 2 groups
     assert (c["examples"], c["examples_with_a_duplicate"], c["distinct_duplicated_sentences"]) == (94, 5, 2)
