@@ -10,7 +10,9 @@ best first; scores are cosine similarities (rows are L2-normalised before scorin
   over inner products of the normalised rows: sub-linear search, approximate ranks. Any
   ``faiss.index_factory`` string works (``"IVF1024,Flat"`` with ``nprobe``, ...).
 
-Hits with equal scores (repeated sentences) are listed in row order.
+Scores are rounded to 6 decimals, like the STS evaluator's cosines: float32 carries about 7 significant
+digits, and below that a matrix product gives two identical rows scores 1 ulp apart. Rounded, a
+repeated sentence ties exactly, and hits with equal scores are listed in row order.
 ``save(dir)`` writes ``index.json`` (what the index holds and which model made it), the vectors
 (``embeddings.npy`` or ``faiss.index``) and ``texts.jsonl``; ``Index.load(dir)`` reads them back.
 """
@@ -37,6 +39,7 @@ TEXTS_FILE = "texts.jsonl"
 FORMAT_VERSION = 1
 DEFAULT_FAISS_FACTORY = "HNSW32"
 DEFAULT_FAISS_PARAMS = {"efSearch": 128}
+SCORE_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class Index:
             raise SncseError(f"k must be at least 1, got {k}")
         vectors = self._query_vectors(queries, batch_size)
         scores, rows = self.search_vectors(vectors, min(k, self.rows))
+        scores = np.round(scores, SCORE_DECIMALS)
+        order = np.lexsort((np.where(rows < 0, np.iinfo(np.int64).max, rows), -scores), axis=1)
+        scores, rows = np.take_along_axis(scores, order, 1), np.take_along_axis(rows, order, 1)
         return [[Hit(rank=r + 1, row=int(row), line=int(self.lines[row]),
                      text=self.texts[row] if self.texts is not None else None, score=float(score))
                  for r, (score, row) in enumerate(zip(s, i, strict=True)) if row >= 0]
@@ -206,6 +212,7 @@ class ExactIndex(Index):
                 for qs in range(0, n_q, q_block):
                     scores = q[qs : qs + q_block] @ chunk.T
                     top_s, top_i = scores.topk(min(k, scores.shape[1]), dim=1)
+                    top_s = top_s.round(decimals=SCORE_DECIMALS)  # ties as in search(): broken by row
                     merged_s = torch.cat([best_s[qs : qs + q_block], top_s.cpu()], dim=1)
                     merged_i = torch.cat([best_i[qs : qs + q_block], top_i.cpu() + start], dim=1)
                     keep_s, keep = _top_by_score_then_row(merged_s, merged_i, k)
