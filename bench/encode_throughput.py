@@ -15,13 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from record import environment as record_env
+from record import write as write_record
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,8 +60,6 @@ def main() -> int:
         load_after = os.getloadavg()
         child = resource.getrusage(resource.RUSAGE_CHILDREN)
         summary = json.loads(summary_path.read_text())
-    import torch
-
     record = {
         "what": "sncse encode over the distinct sentences of the 7 STS test sets",
         "model": args.model,
@@ -70,7 +70,6 @@ def main() -> int:
         "batch_size": args.batch_size,
         "chunk_size": summary["chunk_size"],
         "threads": args.threads,
-        "cpu_count": os.cpu_count(),
         "encode_seconds": summary["encode_seconds"],
         "sentences_per_second": round(len(sentences) / summary["encode_seconds"], 1),
         "end_to_end_seconds": round(wall, 2),
@@ -78,16 +77,11 @@ def main() -> int:
         "child_cpu_seconds": round(child.ru_utime + child.ru_stime, 1),
         "peak_rss_gb": round(child.ru_maxrss / 1024**2, 3),  # ru_maxrss is in KiB on Linux
         "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "machine": platform.platform(),
+        **record_env(),
         "command": " ".join(["bench/encode_throughput.py", *sys.argv[1:]]),
         "encode_command": " ".join(["sncse", *cmd[1:]]).replace(tmp, "$TMP"),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
-    return 0
+    return write_record(args.out, record)
 
 
 if __name__ == "__main__":

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from record import environment as record_env
+from record import write as write_record
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / ".cache"
@@ -148,17 +148,13 @@ def main() -> int:
         "query_embedding": "excluded (the same for every backend)",
         "embedding_seconds_if_not_cached": round(embed_s, 1),
         "model": car.get("model"), "dim": int(corpus.shape[1]), "corpus_rows": int(len(corpus)),
-        "queries": int(len(queries)), "k": args.k, "threads": args.threads, "cpu_count": os.cpu_count(),
+        "queries": int(len(queries)), "k": args.k, "threads": args.threads,
         "rows": rows,
         "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
-        "python": platform.python_version(), "torch": torch.__version__, "faiss": faiss.__version__,
-        "machine": platform.platform(),
+        "faiss": faiss.__version__, **record_env(),
         "command": " ".join(["bench/search_latency.py", *sys.argv[1:]]),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
-    return 0
+    return write_record(args.out, record)
 
 
 if __name__ == "__main__":

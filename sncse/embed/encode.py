@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, SncseError
-from ..io import atomic_write, read_json, write_json
+from ..io import atomic_write, check_output_file, read_json, write_json
 from ..progress import forward_to, task
 from ..shards import Shard, parse_shard
 from .corpus import CorpusScan, read_corpus_lines, scan_corpus
@@ -65,20 +64,6 @@ def read_sidecar(array_path: str | Path) -> dict[str, Any]:
         raise DataError(f"no sidecar {path.name} beside the array (written by encode_file / sncse encode)",
                         path=array_path)
     return read_json(path)
-
-
-def _check_output(output: Path, input_path: Path) -> None:
-    parent = output.parent if str(output.parent) else Path(".")
-    if output.suffix != ".npy":
-        raise DataError("output must be a .npy file name", path=output)
-    if output.is_dir():
-        raise DataError("output is a directory, expected a file name", path=output)
-    if not parent.is_dir():
-        raise DataError("output directory does not exist", path=parent)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise DataError("output directory is not writable", path=parent)
-    if output.resolve() == input_path.resolve():
-        raise DataError("output would overwrite the input", path=output)
 
 
 def _chunk_path(partial: Path, index: int) -> Path:
@@ -180,7 +165,9 @@ def encode_file(
         raise SncseError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     if batch_size < 1 or chunk_size < 1:
         raise SncseError("batch size and chunk size must be at least 1")
-    _check_output(output, input_path)
+    if output.suffix != ".npy":
+        raise DataError("output must be a .npy file name", path=output)
+    check_output_file(output, input_path)
     scan: CorpusScan = scan_corpus(input_path, fmt, empty_lines)
     first, last = shard.line_range(scan.lines, block=chunk_size)
 

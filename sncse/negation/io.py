@@ -30,8 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, SncseError
-from ..io import iter_lines, write_json
+from ..errors import SncseError
+from ..io import check_output_file, iter_lines, write_json
 from ..progress import task
 from ..shards import Shard, parse_shard
 from .base import FAITHFUL_BRANCHES, IMPROVED_BRANCHES, MODES, SKIP_BRANCHES
@@ -66,18 +66,6 @@ def partial_paths(output: str | Path) -> tuple[Path, Path, Path]:
 def format_pair(sentence: str, negation: str) -> str:
     """One output line, byte-identical to SNCSE's ``json.dumps([sentence, negation]) + "\\n"``."""
     return json.dumps([sentence, negation]) + "\n"
-
-
-def _check_output(output: Path, input_path: Path) -> None:
-    parent = output.parent if str(output.parent) else Path(".")
-    if output.is_dir():
-        raise DataError("output is a directory, expected a file name", path=output)
-    if not parent.is_dir():
-        raise DataError("output directory does not exist", path=parent)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise DataError("output directory is not writable", path=parent)
-    if output.resolve() == input_path.resolve():
-        raise DataError("output would overwrite the input", path=output)
 
 
 def _count_complete_lines(path: Path) -> int:
@@ -275,7 +263,7 @@ def negate_file(
     backend_name = registry.resolve_name("negators", backend)
     # One pass first: count the lines and reject invalid UTF-8 before anything is written.
     n_lines = sum(1 for _ in iter_lines(input_path, errors=errors))
-    _check_output(output, input_path)
+    check_output_file(output, input_path)
     first, last = shard.line_range(n_lines, block=chunk_size)
 
     # only the options given: a plugin negator need not take max_chars or model

@@ -4,11 +4,6 @@ shards that merge to the unsharded array byte for byte, and resume after SIGKILL
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -127,27 +122,14 @@ def _chunks_done(partial: Path) -> int:
         return 0
 
 
-def test_sigkill_then_resume_gives_the_same_array(tmp_path, runner, cli_app, wiki_lines):
+def test_sigkill_then_resume_gives_the_same_array(tmp_path, runner, cli_app, wiki_lines, sigkill_when):
     path = tmp_path / "w.txt"
     lines = wiki_lines[:600]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "killed.npy"
     args = ["encode", "tiny-bert", str(path), "-o", str(out), "--chunk-size", "20", "--batch-size", "4"]
-    proc = subprocess.Popen([sys.executable, "-c", "from sncse_cli.main import main; main()", "-q", *args],
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
     partial = partial_dir(out)
-    try:
-        deadline = time.monotonic() + 120
-        while _chunks_done(partial) < 3 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read()!r}"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    sigkill_when(["-q", *args], lambda: _chunks_done(partial) >= 3)
     done = _chunks_done(partial)
     assert 3 <= done < 30 and not out.exists()  # nothing at the output path until the run is complete
 
