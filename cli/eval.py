@@ -125,7 +125,7 @@ def eval(
 
     STS: cosine similarity, Spearman x100, STS12-16 over all subsets concatenated ("all"), STS-B and
     SICK-R test splits without a regressor, average of the 7. When MODEL is a run directory the result
-    is also written to RUN/eval_<mode>.json.
+    is also written to RUN/eval_<mode>.json (RUN/eval_pairs.json when only --pairs files were scored).
     """
     from sncse.config import load_config
     from sncse.eval.results import write_mteb, write_result
@@ -150,7 +150,10 @@ def eval(
     if json_file and json_file != "-":
         written.append(write_result(result, json_file))
     if limit is None and model_kind(model) == "run":
-        written.append(write_result(result, Path(model) / f"eval_{mode}.json"))
+        # own files alone go beside, never over, the run's STS result that `sncse analyze` reads
+        builtin = any(t in STS_HEAD for t in result["tasks"]) or "transfer" in result or "align" in result
+        name = f"eval_{mode}.json" if builtin else "eval_pairs.json"
+        written.append(write_result(result, Path(model) / name))
     if fmt == "mteb":
         if not any(t in STS_HEAD for t in result["tasks"]):
             from sncse.errors import SncseError

@@ -114,21 +114,25 @@ class _Reader:
 
     def add(self, values: Sequence[Any], names: Sequence[str], line: int) -> None:
         """One row's (sentence A, sentence B, score) values, checked."""
-        sentences = []
-        for value, name in zip(values[:2], names[:2], strict=True):
-            if not isinstance(value, str):
-                return self.bad(f"column {name!r} is not a string: {value!r}", line)
-            text = " ".join(value.split())
-            if not text:
-                return self.bad(f"empty sentence in column {name!r}", line)
-            sentences.append(text)
-        score = _number(values[2])
-        if score is None:
-            return self.bad(f"score {values[2]!r} in column {names[2]!r} is not a number", line)
-        self.s1.append(sentences[0])
-        self.s2.append(sentences[1])
-        self.gold.append(score)
-        return None
+        problem = _row_problem(values, names)
+        if problem:
+            self.bad(problem, line)
+            return
+        self.s1.append(" ".join(values[0].split()))
+        self.s2.append(" ".join(values[1].split()))
+        self.gold.append(_number(values[2]))  # type: ignore[arg-type]
+
+
+def _row_problem(values: Sequence[Any], names: Sequence[str]) -> str | None:
+    """What is wrong with a row's (sentence A, sentence B, score), or None."""
+    for value, name in zip(values[:2], names[:2], strict=True):
+        if not isinstance(value, str):
+            return f"column {name!r} is not a string: {value!r}"
+        if not value.strip():
+            return f"empty sentence in column {name!r}"
+    if _number(values[2]) is None:
+        return f"score {values[2]!r} in column {names[2]!r} is not a number"
+    return None
 
 
 def _number(value: Any) -> float | None:

@@ -68,3 +68,21 @@ def test_table_and_bad_rows(runner, cli_app, data_root, tmp_path):
     assert row["pairs"] == 3 and row["skipped_rows"] == 1 and row["file"] == str(path)
     clash = runner.invoke(cli_app, ["eval", "tiny-bert", "--tasks", "stsb", "--pairs", str(path.rename(tmp_path / "stsb.tsv"))])
     assert clash.exit_code == 2 and "also a built-in task" in clash.output
+
+
+def test_a_run_dir_keeps_its_sts_result_when_only_pairs_are_scored(runner, cli_app, data_root, tmp_path,
+                                                                    tiny_backbone):
+    from sncse.encoders import SentenceEncoder
+
+    backbone, tokenizer = tiny_backbone
+    run = tmp_path / "run"
+    SentenceEncoder(backbone, tokenizer, pooler="mean", mlp="none").save(run / "best")
+    (run / "eval_test.json").write_text('{"tasks": {"stsb": {"spearman": 50.0}}, "avg": 50.0}\n')
+    pairs = tmp_path / "mine.jsonl"
+    pairs.write_text('{"s1": "a man sings", "s2": "a man is singing", "score": 5}\n'
+                     '{"s1": "a cat", "s2": "the stock market fell", "score": 0}\n'
+                     '{"s1": "kids play", "s2": "children play", "score": 4}\n', encoding="utf-8")
+    res = runner.invoke(cli_app, ["--quiet", "eval", str(run), "--pairs", str(pairs)])
+    assert res.exit_code == 0, res.output
+    assert json.loads((run / "eval_test.json").read_text())["avg"] == 50.0
+    assert list(json.loads((run / "eval_pairs.json").read_text())["tasks"]) == ["mine"]
