@@ -64,7 +64,7 @@ def embeddings(model: str, sentences: list[str], threads: int) -> tuple[np.ndarr
     src, out = CACHE / f"sentences_{digest}.txt", CACHE / f"{model}_{digest}.npy"
     if not out.exists():
         src.write_text(text, encoding="utf-8")
-        encode_file(model, src, out, normalize=True, device="cpu")
+        encode_file(model, src, out, normalize=True, device="cpu", resume=True)  # a killed build continues
     return np.load(out), read_sidecar(out)
 
 

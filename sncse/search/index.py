@@ -117,7 +117,7 @@ class Index:
             raise SncseError(f"k must be at least 1, got {k}")
         vectors = self._query_vectors(queries, batch_size)
         scores, rows = self.search_vectors(vectors, min(k, self.rows))
-        scores = np.round(scores, SCORE_DECIMALS)
+        scores = np.round(scores.astype(np.float64), SCORE_DECIMALS)  # float64: 0.989064, not 0.98906397...
         order = np.lexsort((np.where(rows < 0, np.iinfo(np.int64).max, rows), -scores), axis=1)
         scores, rows = np.take_along_axis(scores, order, 1), np.take_along_axis(rows, order, 1)
         return [[Hit(rank=r + 1, row=int(row), line=int(self.lines[row]),
