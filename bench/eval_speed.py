@@ -56,7 +56,8 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     import sncse
-    from sncse.eval.sts import evaluate_sts, load_tasks, resolve_tasks
+    from sncse.data.tasks import sts_tasks
+    from sncse.eval.sts import evaluate_sts, load_tasks
 
     t0 = time.perf_counter()
     model = sncse.load(args.model, device=args.device)
@@ -88,7 +89,7 @@ def main() -> int:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
     if args.baseline:
-        tasks = load_tasks(resolve_tasks("sts"), limit=args.baseline)
+        tasks = load_tasks(sts_tasks("sts"), limit=args.baseline)
         model.eval()
         n, secs, cpu_base = senteval_style(model, tasks, 64)
         c0 = time.process_time()

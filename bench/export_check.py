@@ -1,4 +1,4 @@
-"""Does an exported folder reproduce ``sncse``'s STS scores in sentence-transformers? (issue 7)
+"""Does an exported folder reproduce ``sncse``'s STS scores in sentence-transformers?
 
     .venv/bin/python bench/export_check.py [--model minilm] [--poolers mean prompt] [--tasks sts]
         [--device cpu] [--out bench/results/export_check.json] [--md bench/results/export_check.md]
@@ -40,10 +40,11 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     import sncse
-    from sncse.eval.sts import load_tasks, resolve_tasks, score_task
+    from sncse.data.tasks import sts_tasks
+    from sncse.eval.sts import load_tasks, score_task
     from sncse.export import export
 
-    tasks = resolve_tasks(args.tasks)
+    tasks = sts_tasks(args.tasks)
     loaded = load_tasks(tasks)
     sentences = list(dict.fromkeys(s for t in loaded for sub in t.subsets for s in (*sub.sent1, *sub.sent2)))
     results = []
@@ -84,7 +85,8 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(meta, indent=2) + "\n")
     lines = ["## Export: sentence-transformers reproduces sncse", "",
-             f"Machine: 2-core CPU, this sandbox (shared; times indicative). Device `{args.device}`.", "",
+             f"Machine: {os.cpu_count()}-core CPU, shared with other jobs (times indicative). "
+             f"Device `{args.device}`.", "",
              "```", meta["command"], "```", "",
              "| pooler | " + " | ".join(tasks) + " | avg | max task diff | max abs emb. diff |",
              "|---|" + "---|" * (len(tasks) + 3)]

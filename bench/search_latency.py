@@ -136,7 +136,7 @@ def main() -> int:
     hnsw = FaissIndex.build(corpus, "HNSW32", params={"efSearch": 128})
     hnsw_build = time.perf_counter() - t
     measure("faiss HNSW32, efSearch 128", hnsw, hnsw_build, "the default approximate index")
-    hnsw._apply_params({"efSearch": 64})
+    hnsw.set_params({"efSearch": 64})
     measure("faiss HNSW32, efSearch 64", hnsw, hnsw_build, "same index, faster search setting")
     load_after = os.getloadavg()
 

@@ -8,8 +8,17 @@ from typing import Annotated
 
 import typer
 
-from .common import console, handle_errors, out, print_json
-from .shard_option import ShardOpt
+from .common import (
+    BatchSizeOpt,
+    DeviceOpt,
+    JsonOpt,
+    PoolerOpt,
+    ShardOpt,
+    console,
+    handle_errors,
+    out,
+    write_json_output,
+)
 
 
 @handle_errors
@@ -25,7 +34,7 @@ def encode(
     dtype: Annotated[str, typer.Option("--dtype", help="float32 or float16 (half the size).")] = "float32",
     normalize: Annotated[bool, typer.Option("--normalize", help="L2-normalise every row (dot product = "
                                             "cosine).")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Sentences per forward pass.")] = 128,
+    batch_size: BatchSizeOpt = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Lines embedded and saved at a time (the "
                                             "resume and shard granularity; repeats are embedded once within a "
                                             "chunk).")] = 4096,
@@ -34,10 +43,9 @@ def encode(
     empty_lines: Annotated[str, typer.Option("--empty-lines", help="error (stop at the first empty line) or "
                                              "zero (write a zero vector for it, keeping line N = row N).")] = "error",
     shard: ShardOpt = None,
-    pooler: Annotated[str | None, typer.Option("--pooler", help="Override the recorded pooler.")] = None,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | cuda:N")] = "auto",
-    json_file: Annotated[str | None, typer.Option("--json", help="Write the run's summary JSON to FILE "
-                                                  "('-' = stdout).")] = None,
+    pooler: PoolerOpt = None,
+    device: DeviceOpt = "auto",
+    json_file: JsonOpt = None,
 ) -> None:
     """Embed every line of INPUT: OUT.npy with one row per line, in input order, plus OUT.npy.json
     (model, pooler, dim, count, dtype, normalize, input sha256 and line range).
@@ -47,16 +55,13 @@ def encode(
     them into the array one run would have written (docs/scaling.md).
     """
     from sncse.embed import encode_file
-    from sncse.io import write_json
 
-    summary = encode_file(model, input_path, output, fmt=fmt, batch_size=batch_size, normalize=normalize,
+    summary = encode_file(model, input_path, output, fmt=fmt, batch_size=batch_size or 128, normalize=normalize,
                           dtype=dtype, chunk_size=chunk_size, resume=resume, shard=shard,
                           empty_lines=empty_lines, pooler=pooler, device=device)
+    write_json_output(json_file, summary)
     if json_file == "-":
-        print_json(summary)
         return
-    if json_file:
-        write_json(json_file, summary)
     rate = summary["sentences_per_second"]
     resumed = f", {summary['resumed_chunks']} chunk(s) resumed" if summary["resumed_chunks"] else ""
     out.print(f"{summary['count']:,} x {summary['dim']} {summary['dtype']} embeddings of {input_path} "
@@ -70,20 +75,16 @@ def merge_embeddings(
     output: Annotated[Path, typer.Argument(metavar="OUT.npy", help="The merged array to write.")],
     shards: Annotated[list[Path], typer.Argument(metavar="SHARD.npy...", help="The shard arrays of one "
                                                  "`sncse encode --shard K/N` run, in any order.")],
-    json_file: Annotated[str | None, typer.Option("--json", help="Write the merged sidecar to FILE "
-                                                  "('-' = stdout).")] = None,
+    json_file: JsonOpt = None,
 ) -> None:
     """Join the N shard arrays of one `sncse encode --shard K/N` run into OUT.npy (and its sidecar),
     checking that they come from the same run and cover every line exactly once."""
     from sncse.embed import merge_shards
-    from sncse.io import write_json
 
     summary = merge_shards(shards, output)
+    write_json_output(json_file, summary)
     if json_file == "-":
-        print_json(summary)
         return
-    if json_file:
-        write_json(json_file, summary)
     out.print(f"{summary['count']:,} rows from {len(shards)} shard(s) -> {summary['output']}", highlight=False)
 
 

@@ -7,13 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import console, handle_errors, out, print_json, state
-from .config import ConfigOpt, SetOpt
+from sncse.data.tasks import STS_TASKS, TRANSFER_TASKS, display_name
 
-STS_HEAD = {"sts12": "STS12", "sts13": "STS13", "sts14": "STS14", "sts15": "STS15", "sts16": "STS16",
-            "stsb": "STS-B", "sickr": "SICK-R"}
-TRANSFER_HEAD = {"mr": "MR", "cr": "CR", "subj": "SUBJ", "mpqa": "MPQA", "sst2": "SST-2", "trec": "TREC",
-                 "mrpc": "MRPC"}
+from .common import (
+    BatchSizeOpt,
+    DeviceOpt,
+    JsonOpt,
+    PoolerOpt,
+    console,
+    handle_errors,
+    out,
+    print_json,
+    state,
+)
+from .config import ConfigOpt, SetOpt
 
 
 def _fmt(v: Any) -> str:
@@ -24,21 +31,21 @@ def _sts_tables(result: dict[str, Any]) -> list[Any]:
     from rich.table import Table
 
     tasks = result["tasks"]
-    cols = [c for c in tasks if c in STS_HEAD]
-    own = [c for c in tasks if c not in STS_HEAD]  # a user's pair files, after the papers' average
+    cols = [c for c in tasks if c in STS_TASKS]
+    own = [c for c in tasks if c not in STS_TASKS]  # a user's pair files, after the papers' average
     split = "dev" if result["mode"] == "dev" else "test"
     title = (f"STS ({split}) - Spearman x100, cosine, 'all' for STS12-16" if cols
              else "Own pairs - Spearman x100, cosine")
     table = Table(title=title, title_justify="left")
     table.add_column("model")
     for c in cols:
-        table.add_column(STS_HEAD[c] + (" dev" if tasks[c].get("split") == "dev" else ""), justify="right")
+        table.add_column(display_name(c) + (" dev" if tasks[c].get("split") == "dev" else ""), justify="right")
     avg = ["Avg."] if cols else []
     for c in avg + own:
         table.add_column(c, justify="right")
     table.add_row(f"[bold]{result['model']}[/] ({result['pooler']})", *[_fmt(tasks[c]["spearman"]) for c in cols],
                   *[f"[bold]{_fmt(result['avg'])}[/]" for _ in avg], *[_fmt(tasks[c]["spearman"]) for c in own])
-    full = set(cols) == set(STS_HEAD)  # a published average is over all 7 tasks
+    full = set(cols) == set(STS_TASKS)  # a published average is over all 7 tasks
     for row in result.get("published", []):
         if row.get("group") != "sts":
             continue
@@ -50,7 +57,7 @@ def _sts_tables(result: dict[str, Any]) -> list[Any]:
         detail.add_column(name, justify="left" if name == "task" else "right")
     for c in cols + own:
         r = tasks[c]
-        detail.add_row(STS_HEAD.get(c, c), _fmt(r["spearman"]), _fmt(r["mean"]), _fmt(r["wmean"]),
+        detail.add_row(display_name(c), _fmt(r["spearman"]), _fmt(r["mean"]), _fmt(r["wmean"]),
                        _fmt(r["pearson"]), str(r["pairs"]), str(len(r["subsets"])),
                        *[str(r.get("skipped_rows", "")) for _ in skips])
     return [table, detail]
@@ -64,11 +71,11 @@ def _transfer_table(result: dict[str, Any]) -> Any:
     table = Table(title="Transfer - accuracy x100 (SentEval, scikit-learn logistic regression)", title_justify="left")
     table.add_column("model")
     for c in cols:
-        table.add_column(TRANSFER_HEAD[c], justify="right")
+        table.add_column(display_name(c), justify="right")
     table.add_column("Avg.", justify="right")
     table.add_row(f"[bold]{result['model']}[/]", *[_fmt(tr[c]["acc"]) for c in cols],
                   f"[bold]{_fmt(result['transfer']['avg'])}[/]")
-    full = set(cols) == set(TRANSFER_HEAD)
+    full = set(cols) == set(TRANSFER_TASKS)
     for row in result.get("published", []):
         if row.get("group") == "transfer":
             table.add_row(f"[dim]{row['name']} (published)[/]", *[f"[dim]{_fmt(row['scores'].get(c))}[/]" for c in cols],
@@ -95,15 +102,14 @@ def eval(
     tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="sts | transfer | align | all | comma list "
                                                                    "(sts12,...,stsb,sickr,mr,...). Default: sts.")] = None,
     mode: Annotated[str | None, typer.Option("--mode", help="test (papers' tables) or dev (STS-B dev + SICK-R trial).")] = None,
-    pooler: Annotated[str | None, typer.Option("--pooler", help="Override the recorded pooler "
-                                                                "(cls, cls_before_pooler, mean, avg_first_last, prompt).")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Encoding batch size.")] = None,
-    json_file: Annotated[str | None, typer.Option("--json", help="Write the result JSON to FILE ('-' = stdout).")] = None,
+    pooler: PoolerOpt = None,
+    batch_size: BatchSizeOpt = None,
+    json_file: JsonOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table (rich tables on stdout) or mteb (one JSON per task "
                                                       "in MTEB's result schema under --out).")] = "table",
     out_dir: Annotated[str | None, typer.Option("--out", help="Directory for --format mteb files "
                                                               "(default: mteb_results/<model name>).")] = None,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | cuda:N")] = "auto",
+    device: DeviceOpt = "auto",
     limit: Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset "
                                                               "(numbers are NOT comparable).", hidden=False)] = None,
     kfold: Annotated[int | None, typer.Option("--kfold", help="Folds for transfer cross-validation (SentEval: 10).")] = None,
@@ -128,7 +134,7 @@ def eval(
     is also written to RUN/eval_<mode>.json (RUN/eval_pairs.json when only --pairs files were scored).
     """
     from sncse.config import load_config
-    from sncse.eval.results import write_mteb, write_result
+    from sncse.eval.results import eval_result_path, write_mteb, write_result
     from sncse.eval.runner import model_kind, run_eval
 
     cfg = load_config(config, overrides).eval
@@ -148,14 +154,13 @@ def eval(
                       skip_bad_rows=skip_bad_rows)
     written: list[Path] = []
     if json_file and json_file != "-":
-        written.append(write_result(result, json_file))
+        written.append(write_result(result, json_file))  # the result schema's own writer (creates the folder)
     if limit is None and model_kind(model) == "run":
         # own files alone go beside, never over, the run's STS result that `sncse analyze` reads
-        builtin = any(t in STS_HEAD for t in result["tasks"]) or "transfer" in result or "align" in result
-        name = f"eval_{mode}.json" if builtin else "eval_pairs.json"
-        written.append(write_result(result, Path(model) / name))
+        builtin = any(t in STS_TASKS for t in result["tasks"]) or "transfer" in result or "align" in result
+        written.append(write_result(result, eval_result_path(model, mode if builtin else "pairs")))
     if fmt == "mteb":
-        if not any(t in STS_HEAD for t in result["tasks"]):
+        if not any(t in STS_TASKS for t in result["tasks"]):
             from sncse.errors import SncseError
 
             raise SncseError("--format mteb covers STS tasks only; add STS tasks to --tasks")

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from .common import console, handle_errors, out, print_json, state
+from .common import (
+    BatchSizeOpt,
+    DeviceOpt,
+    JsonOpt,
+    PoolerOpt,
+    console,
+    handle_errors,
+    out,
+    state,
+    write_json_output,
+)
 
 
 @handle_errors
@@ -27,31 +37,30 @@ def search(
                                                "embedded from (default: the input named in its sidecar).")] = None,
     save_index: Annotated[Path | None, typer.Option("--save-index", help="Also save the index to this folder "
                                                     "(reuse it as --corpus).")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Encoding batch size.")] = 128,
-    pooler: Annotated[str | None, typer.Option("--pooler", help="Override the recorded pooler.")] = None,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | cuda:N")] = "auto",
-    json_file: Annotated[str | None, typer.Option("--json", help="Write the hits as JSON to FILE ('-' = "
-                                                  "stdout): one {query, hits: [{rank, line, text, score}]} "
-                                                  "per query.")] = None,
+    batch_size: BatchSizeOpt = None,
+    pooler: PoolerOpt = None,
+    device: DeviceOpt = "auto",
+    json_file: JsonOpt = None,
 ) -> None:
     """Find the corpus lines most similar to each query (cosine similarity of the embeddings).
 
-    A hit's line is its 1-based line in the corpus file. For large corpora, embed once with
-    `sncse encode` and search the .npy (memory-mapped), or save an index with --save-index.
+    A hit's line is its 1-based line in the corpus file. --json writes one {query, hits: [{rank,
+    line, text, score}]} per query. For large corpora, embed once with `sncse encode` and search the
+    .npy (memory-mapped), or save an index with --save-index.
     """
-    from sncse.io import iter_lines, write_json
+    from sncse.io import iter_lines
     from sncse.search.run import run_search
 
     asked = list(query or [])
     if queries is not None:
         asked += [q.strip() for q in iter_lines(queries) if q.strip()]
     result = run_search(model, corpus, asked, top_k=top_k, kind=index_kind, texts=texts, save_index=save_index,
-                        batch_size=batch_size, pooler=pooler, device=device, show_progress=not state.quiet)
+                        batch_size=batch_size or 128, pooler=pooler, device=device,
+                        show_progress=not state.quiet)
+    write_json_output(json_file, result["results"])
     if json_file == "-":
-        print_json(result["results"])
         return
     if json_file:
-        write_json(json_file, result["results"])
         console.print(f"wrote {json_file}", highlight=False)
     _print_tables(result["results"])
     if save_index:

@@ -23,7 +23,7 @@ sncse train -c configs/minilm.yaml --data "$OUT/wiki1m_head.negations.jsonl" -o 
   --set train.eval_steps=6 --set train.eval_limit=500 --set train.log_steps=2
 
 step "4/6 evaluate on STS12-16, STS-B, SICK-R (SentEval protocol)"
-sncse eval "$OUT/run" --tasks sts --json "$OUT/eval_sts.json"
+sncse eval "$OUT/run" --tasks sts --json "$OUT/eval_test.json"
 
 step "5/6 analyze: the 5 worst-ranked SICK-R pairs, and how the model separates X from not-X"
 sncse analyze "$OUT/run" --top 5 sickr --json "$OUT/top5_sickr.json"
@@ -32,4 +32,4 @@ sncse analyze minilm "$OUT/run" --negation --n 400 --out "$OUT/analysis"
 step "6/6 export as a sentence-transformers folder with a model card"
 sncse export "$OUT/run" -o "$OUT/exported" --overwrite
 
-printf '\nDone. Results in %s/: eval_sts.json, top5_sickr.json, analysis/*.png, exported/\n' "$OUT"
+printf '\nDone. Results in %s/: eval_test.json, top5_sickr.json, analysis/*.png, exported/\n' "$OUT"

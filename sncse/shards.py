@@ -34,7 +34,8 @@ class Shard:
 
     def __post_init__(self) -> None:
         if self.count < 1 or not 1 <= self.index <= self.count:
-            raise SncseError(f"shard must be K/N with 1 <= K <= N (K is 1-based), got {self.index}/{self.count}")
+            raise SncseError(f"shard must be K/N with 1 <= K <= N (K is 1-based), got {self.index}/{self.count}",
+                             setting="shard")
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -79,5 +80,5 @@ def parse_shard(spec: str | Shard | None) -> Shard:
         return spec
     match = _SPEC.match(str(spec))
     if not match:
-        raise SncseError(f"shard must look like K/N (e.g. 2/8, K counted from 1), got {spec!r}")
+        raise SncseError(f"shard must look like K/N (e.g. 2/8, K counted from 1), got {spec!r}", setting="shard")
     return Shard(int(match.group(1)), int(match.group(2)))

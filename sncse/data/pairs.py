@@ -85,12 +85,14 @@ def parse_columns(columns: Columns) -> tuple[str, str, str] | None:
         return None
     names = [c.strip() for c in (columns.split(",") if isinstance(columns, str) else columns)]
     if len(names) != 3 or not all(names):
-        raise DataError(f"columns must name three columns (sentence A, sentence B, score), got {columns!r}")
+        raise DataError(f"columns must name three columns (sentence A, sentence B, score), got {columns!r}",
+                        setting="columns")
     positional = [n.isdigit() for n in names]
     if any(positional) and not all(positional):
-        raise DataError(f"columns must be three names or three 1-based positions, not a mix: {columns!r}")
+        raise DataError(f"columns must be three names or three 1-based positions, not a mix: {columns!r}",
+                        setting="columns")
     if all(positional) and min(int(n) for n in names) < 1:
-        raise DataError(f"column positions are 1-based, got {columns!r}")
+        raise DataError(f"column positions are 1-based, got {columns!r}", setting="columns")
     return names[0], names[1], names[2]
 
 
@@ -109,7 +111,8 @@ class _Reader:
 
     def bad(self, message: str, line: int) -> None:
         if not self.skip_bad_rows:
-            raise DataError(f"{message} (skip such rows with skip_bad_rows)", path=self.path, line=line)
+            raise DataError(f"{message}; such rows can be skipped (skip_bad_rows)", path=self.path, line=line,
+                            setting="skip_bad_rows")
         self.skipped.append(line)
 
     def add(self, values: Sequence[Any], names: Sequence[str], line: int) -> None:
@@ -169,10 +172,11 @@ def _header_indexes(header: Sequence[str], wanted: tuple[str, str, str] | None, 
     if wanted is not None:
         missing = [c for c in wanted if c.lower() not in lowered]
         raise DataError(f"the header has no column {', '.join(map(repr, missing))}; it has {shown}",
-                        path=path, line=line)
+                        path=path, line=line, setting="columns")
     known = " or ".join(",".join(c) for c in KNOWN_COLUMNS)
     raise DataError(f"the header names none of {known}; it has {shown}. Name the two sentence columns and "
-                    "the score column with the columns setting (e.g. text_a,text_b,label)", path=path, line=line)
+                    "the score column with the columns setting (e.g. text_a,text_b,label)", path=path, line=line,
+                    setting="columns")
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -242,7 +246,7 @@ def _read_delimited(reader: _Reader, fmt: str, wanted: tuple[str, str, str] | No
 
 def _read_jsonl(reader: _Reader, wanted: tuple[str, str, str] | None) -> None:
     if wanted is not None and all(c.isdigit() for c in wanted):
-        raise DataError("JSON Lines columns are keys, not positions", path=reader.path)
+        raise DataError("JSON Lines columns are keys, not positions", path=reader.path, setting="columns")
     names: list[str] | None = None
     for line, text in enumerate(_lines(reader.path), start=1):
         if not text.strip():

@@ -30,7 +30,7 @@ EMPTY_LINES = ("error", "zero")
 def resolve_format(path: str | Path, fmt: str = "auto") -> str:
     """text | negations (``auto``: negations when the first line is a ``[sentence, negation]`` list)."""
     if fmt not in CORPUS_FORMATS:
-        raise DataError(f"unknown corpus format {fmt!r}; choose one of: {', '.join(CORPUS_FORMATS)}")
+        raise DataError(f"unknown corpus format {fmt!r}; choose one of: {', '.join(CORPUS_FORMATS)}", setting="fmt")
     if fmt != "auto":
         return fmt
     return "negations" if detect_format(path) == "negations" else "text"
@@ -78,7 +78,8 @@ def scan_corpus(path: str | Path, fmt: str = "auto", empty_lines: str = "error")
     ``empty_lines="zero"``. The same whole-file check in every shard makes all shards fail alike."""
     path = Path(path)
     if empty_lines not in EMPTY_LINES:
-        raise DataError(f"empty_lines must be one of {', '.join(EMPTY_LINES)}, got {empty_lines!r}")
+        raise DataError(f"empty_lines must be one of {', '.join(EMPTY_LINES)}, got {empty_lines!r}",
+                        setting="empty_lines")
     fmt = resolve_format(path, fmt)
     empty: list[int] = []
     n = 0
@@ -88,7 +89,8 @@ def scan_corpus(path: str | Path, fmt: str = "auto", empty_lines: str = "error")
     if empty and empty_lines == "error":
         more = f" (and {len(empty) - 1} more)" if len(empty) > 1 else ""
         raise DataError(f"empty line{more}: every line becomes one row of the output, so remove empty lines "
-                        "or write a zero vector for them (empty_lines='zero')", path=path, line=empty[0])
+                        "or write a zero vector for them (empty_lines='zero')", path=path, line=empty[0],
+                        setting="empty_lines")
     if empty:
         log.warning("%s: %d empty line(s) get a zero vector (first: line %d)", path, len(empty), empty[0])
     return CorpusScan(path, fmt, n, file_digest(path), empty)

@@ -87,8 +87,8 @@ def _open_partial(partial: Path, meta: dict[str, Any], resume: bool) -> None:
         for key, value in meta.items():
             if old.get(key) != value:
                 raise SncseError(f"cannot resume: the partial output was made with {key}={old.get(key)!r}, this "
-                                 f"run has {key}={value!r}; rerun with the same settings or without resuming",
-                                 path=partial)
+                                 f"run has {key}={value!r}; rerun with the same settings or start again "
+                                 "without resuming", path=partial, setting="resume")
         return
     if resume:
         log.info("no partial output to resume in %s; starting from the first line", partial)
@@ -162,7 +162,7 @@ def encode_file(
     shard = parse_shard(shard)
     output = shard.output_path(output)
     if dtype not in DTYPES:
-        raise SncseError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        raise SncseError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}", setting="dtype")
     if batch_size < 1 or chunk_size < 1:
         raise SncseError("batch size and chunk size must be at least 1")
     if output.suffix != ".npy":
@@ -202,7 +202,7 @@ def encode_file(
                     np.save(fh, block)
                 embedded += len(texts)
     except BaseException:
-        log.warning("stopped; %d finished chunk(s) are kept in %s: rerun with resume to continue",
+        log.warning("stopped; %d finished chunk(s) are kept in %s: resume to continue",
                     len(parts) - 1, partial)
         raise
     loop_s = time.perf_counter() - t_loop

@@ -104,13 +104,14 @@ def _verify_partial(lines: Iterator[str], input_path: Path, data_path: Path, bra
             source = next(lines, None)
             if source is None:
                 raise SncseError(f"cannot resume: the partial output has more lines than {input_path}; "
-                                 "rerun without --resume", path=data_path)
+                                 "start again without resuming", path=data_path, setting="resume")
             if branch in SKIP_BRANCHES:
                 continue
             written += 1
             if not data.readline().startswith("[" + json.dumps(source.strip()) + ", "):
                 raise SncseError(f"cannot resume: the partial output does not match {input_path} (input line "
-                                 f"{lineno} differs); rerun without --resume", path=data_path, line=written)
+                                 f"{lineno} differs); start again without resuming", path=data_path, line=written,
+                                 setting="resume")
 
 
 def _read_partial_meta(meta_path: Path, data_path: Path, meta: dict[str, Any]) -> None:
@@ -118,12 +119,13 @@ def _read_partial_meta(meta_path: Path, data_path: Path, meta: dict[str, Any]) -
     try:
         old = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
-        raise SncseError("cannot resume: unreadable metadata; rerun without --resume", path=meta_path) from None
+        raise SncseError("cannot resume: unreadable metadata; start again without resuming", path=meta_path,
+                         setting="resume") from None
     for key, value in meta.items():
         if old.get(key) != value:
             raise SncseError(f"cannot resume: the partial output was made with {key}={old.get(key)!r}, this run "
-                             f"has {key}={value!r}; rerun with the same settings or without --resume",
-                             path=data_path)
+                             f"has {key}={value!r}; rerun with the same settings or start again without resuming",
+                             path=data_path, setting="resume")
 
 
 def _consistent_prefix(branches: list[str], data_lines: int) -> tuple[int, int]:
@@ -171,7 +173,7 @@ def _start_partial(input_path: Path, output: Path, meta: dict[str, Any], errors:
         if done:
             return done, counts, written
     elif data_path.exists():
-        log.info("discarding the partial output of an earlier run (use --resume to continue it)")
+        log.info("discarding the partial output of an earlier run (resume=True continues it)")
     write_json(meta_path, meta)
     data_path.write_bytes(b"")
     branches_path.write_bytes(b"")
@@ -226,7 +228,7 @@ def _check_options(mode: str, errors: str, workers: int, batch_size: int, chunk_
     if mode not in MODES:
         raise SncseError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
     if errors not in ERRORS:
-        raise SncseError(f"unknown --errors value '{errors}'; choose one of: {', '.join(ERRORS)}")
+        raise SncseError(f"unknown errors value '{errors}'; choose one of: {', '.join(ERRORS)}", setting="errors")
     if workers < 1 or batch_size < 1 or chunk_size < 1:
         raise SncseError("workers, batch size and chunk size must be at least 1")
 
@@ -291,8 +293,8 @@ def negate_file(
             new_counts, new_written, done_now = _negate_into_partial(negator, lines, chunk_size, output, step)
     except BaseException:
         if partial_paths(output)[0].exists():
-            log.warning("stopped after %d of %d lines; the partial output is kept (%s): rerun with --resume "
-                        "to continue", done[0], last - first, partial_paths(output)[0])
+            log.warning("stopped after %d of %d lines; the partial output is kept (%s): resume to continue",
+                        done[0], last - first, partial_paths(output)[0])
         raise
     loop_s = time.perf_counter() - t_loop
     _publish(output)

@@ -80,10 +80,10 @@ def _texts_for(array_path: Path, rows: int, car: dict[str, Any] | None,
         source = Path(car["input"])
         if not source.is_file():
             raise DataError(f"the corpus this array was embedded from ({source}) is not there; give the texts "
-                            "file", path=sidecar_path(array_path))
+                            "file", path=sidecar_path(array_path), setting="texts")
         if file_digest(source) != car["input_sha256"]:
             raise DataError(f"the corpus {source} changed since it was embedded (sha256 differs); re-encode it "
-                            "or give the texts file", path=sidecar_path(array_path))
+                            "or give the texts file", path=sidecar_path(array_path), setting="texts")
     else:
         source = Path(texts)
     fmt = car["format"] if car else resolve_format(source)
@@ -91,7 +91,7 @@ def _texts_for(array_path: Path, rows: int, car: dict[str, Any] | None,
     if len(got) != rows:
         where = f"lines {first + 1}-{last} of " if car else ""
         raise DataError(f"{len(got)} texts in {where}{source} for {rows} embeddings; they must match one to one",
-                        path=source)
+                        path=source, setting="texts")
     return got, lines
 
 

@@ -114,7 +114,7 @@ class Index:
         """The ``k`` nearest rows of each query (a string, a list of strings, or query vectors), best
         first: one list of :class:`Hit` per query."""
         if k < 1:
-            raise SncseError(f"k must be at least 1, got {k}")
+            raise SncseError(f"k must be at least 1, got {k}", setting="top_k")
         vectors = self._query_vectors(queries, batch_size)
         scores, rows = self.search_vectors(vectors, min(k, self.rows))
         scores = np.round(scores.astype(np.float64), SCORE_DECIMALS)  # float64: 0.989064, not 0.98906397...
@@ -259,7 +259,7 @@ class FaissIndex(Index):
                  info: dict[str, Any] | None = None):
         super().__init__(index.d, index.ntotal, texts, lines, model, info)
         self.index = index
-        self._apply_params(self.info.get("faiss_params") or {})
+        self.set_params(self.info.get("faiss_params") or {})
 
     @classmethod
     def build(cls, embeddings: np.ndarray, factory: str = DEFAULT_FAISS_FACTORY,
@@ -279,7 +279,8 @@ class FaissIndex(Index):
                 "faiss_params": dict(DEFAULT_FAISS_PARAMS if params is None else params)}
         return cls(index, info=info, **kwargs)
 
-    def _apply_params(self, params: dict[str, Any]) -> None:
+    def set_params(self, params: dict[str, Any]) -> None:
+        """Search-time faiss parameters (``{"efSearch": 64}`` for HNSW, ``{"nprobe": 32}`` for IVF)."""
         if not params:
             return
         faiss = _faiss()
@@ -307,7 +308,7 @@ def make_index(embeddings: np.ndarray, kind: str = "exact", *, texts: Sequence[s
                faiss_factory: str = DEFAULT_FAISS_FACTORY, faiss_params: dict[str, Any] | None = None) -> Index:
     """An index of ``kind`` (exact | faiss) over ``embeddings`` (rows = ``texts``/``lines`` if given)."""
     if kind not in KINDS:
-        raise SncseError(f"index kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise SncseError(f"index kind must be one of {', '.join(KINDS)}, got {kind!r}", setting="kind")
     if kind == "exact":
         return ExactIndex(embeddings, texts=texts, lines=lines, model=model, info=info, normalized=normalized)
     return FaissIndex.build(embeddings, faiss_factory, faiss_params, texts=texts, lines=lines, model=model,

@@ -50,7 +50,7 @@ def run_search(model: str | Any, corpus: str | Path, queries: Sequence[str], top
     if not queries:
         raise SncseError("no queries to search for")
     if top_k < 1:
-        raise SncseError(f"top k must be at least 1, got {top_k}")
+        raise SncseError(f"top k must be at least 1, got {top_k}", setting="top_k")
     is_text = not (Path(corpus).is_dir() or Path(corpus).suffix == ".npy")
     # an array or a saved index is checked (sidecar, texts) before the model is loaded
     index = None if is_text else open_index(corpus, kind=kind, texts=texts)

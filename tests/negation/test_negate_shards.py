@@ -16,7 +16,7 @@ def test_three_shards_concatenate_to_the_unsharded_output(tmp_path, wiki_lines, 
     parts = []
     for k in (1, 2, 3):
         res = runner.invoke(cli_app, ["-q", "negate", str(src), "-o", str(tmp_path / "sharded.jsonl"),
-                                      "--chunk-size", "20", "--shard", f"{k}/3", "--json"])
+                                      "--chunk-size", "20", "--shard", f"{k}/3", "--json", "-"])
         assert res.exit_code == 0, res.output
         stats = json.loads(res.stdout)
         assert stats["output"] == str(tmp_path / f"sharded.shard-{k}-of-3.jsonl") and stats["shard"] == f"{k}/3"
