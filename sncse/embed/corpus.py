@@ -2,7 +2,8 @@
 
 One row per input line, always: line N of the file is row N-1 of the array, so a search hit's row
 gives back its line. The text of a line is the line with surrounding whitespace removed; for the
-``negations`` format (``["sentence", "negation"]`` per line) it is the first column.
+``negations`` format (``["sentence", "negation"]`` per line, read by
+``sncse.data.corpus.iter_negation_pairs``) it is the first column.
 
 An empty line has no sentence to embed. Skipping it would shift every later row against its line,
 so it is an error by default; ``empty_lines="zero"`` writes a zero vector for it instead (counted and
@@ -11,13 +12,12 @@ logged; a zero vector has cosine 0 with everything, so search ranks it last).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data.corpus import detect_format, file_digest
+from ..data.corpus import detect_format, file_digest, iter_negation_pairs
 from ..errors import DataError
 from ..io import iter_lines
 
@@ -36,30 +36,16 @@ def resolve_format(path: str | Path, fmt: str = "auto") -> str:
     return "negations" if detect_format(path) == "negations" else "text"
 
 
-def _negation_text(line: str, path: Path, lineno: int) -> str:
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"invalid JSON ({exc.msg}); expected a [sentence, negation] list", path=path,
-                        line=lineno) from None
-    if not (isinstance(item, list) and item and isinstance(item[0], str)):
-        raise DataError(f"expected a JSON list whose first item is the sentence, got {line[:80]!r}", path=path,
-                        line=lineno)
-    return item[0]
-
-
 def read_corpus_lines(path: str | Path, fmt: str = "text", start: int = 0,
                       stop: int | None = None) -> Iterator[str]:
     """The text of input lines ``start`` .. ``stop - 1`` (0-based; "" for an empty line)."""
     path = Path(path)
-    for i, line in enumerate(iter_lines(path)):
+    texts = (s for _, s, _ in iter_negation_pairs(path)) if fmt == "negations" else iter_lines(path)
+    for i, text in enumerate(texts):
         if stop is not None and i >= stop:
             return
-        if i < start:
-            continue
-        if fmt == "negations" and line.strip():
-            line = _negation_text(line, path, i + 1)
-        yield line.strip()
+        if i >= start:
+            yield text.strip()
 
 
 @dataclass

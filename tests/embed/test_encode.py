@@ -81,7 +81,7 @@ def test_empty_lines_stop_or_get_zero_rows(tmp_path, tiny):
     assert not emb[1].any() and not emb[3].any() and emb[0].any()
     bad = tmp_path / "b.jsonl"
     bad.write_text('["a", "b"]\n{"x": 1}\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"b\.jsonl:2: expected a JSON list"):
+    with pytest.raises(DataError, match=r"b\.jsonl:2: expected a \[sentence, negation\] list"):
         encode_file(tiny, bad, tmp_path / "b.npy")
     with pytest.raises(DataError, match="must be a .npy"):
         encode_file(tiny, path, tmp_path / "e.bin")
