@@ -30,9 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 def sts_sentences() -> list[str]:
     """The distinct sentences of the 7 STS test sets, first-seen order (what `sncse eval` embeds)."""
-    from sncse.eval.sts import load_tasks, resolve_tasks
+    from sncse.data.tasks import STS_TASKS
+    from sncse.eval.sts import load_tasks
 
-    return list(dict.fromkeys(s for t in load_tasks(resolve_tasks("sts")) for s in t.sentences()))
+    return list(dict.fromkeys(s for t in load_tasks(STS_TASKS) for s in t.sentences()))
 
 
 def main() -> int:
@@ -75,6 +76,8 @@ def main() -> int:
         "end_to_end_seconds": round(wall, 2),
         "end_to_end_sentences_per_second": round(len(sentences) / wall, 1),
         "child_cpu_seconds": round(child.ru_utime + child.ru_stime, 1),
+        # CPU time does not wait for a core, so it moves much less with other jobs' load than wall time
+        "sentences_per_cpu_second": round(len(sentences) / (child.ru_utime + child.ru_stime), 1),
         "peak_rss_gb": round(child.ru_maxrss / 1024**2, 3),  # ru_maxrss is in KiB on Linux
         "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         **record_env(),

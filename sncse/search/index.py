@@ -4,8 +4,9 @@ Both backends answer the same call, ``index.search(queries, k)``, with the same 
 best first; scores are cosine similarities (rows are L2-normalised before scoring; a zero row scores 0).
 
 - ``exact`` (default): a matrix product with the queries, chunk by chunk over the corpus rows, keeping
-  the running top k per query, so memory is one chunk of scores however large the corpus. Corpus rows
-  may be a memory-mapped ``.npy`` (``Index.from_npy``): nothing is loaded whole.
+  the running top k per query, so the scores in memory are one chunk's however large the corpus. Rows
+  in memory are normalised once and kept; a memory-mapped ``.npy`` (``open_embeddings``,
+  ``Index.load``) is never loaded whole: each search reads and normalises one chunk at a time.
 - ``faiss``: a ``faiss-cpu`` index (extra ``faiss``), by default HNSW (``"HNSW32"``, ``efSearch`` 128)
   over inner products of the normalised rows: sub-linear search, approximate ranks. Any
   ``faiss.index_factory`` string works (``"IVF1024,Flat"`` with ``nprobe``, ...).
@@ -185,18 +186,31 @@ class ExactIndex(Index):
         if embeddings.ndim != 2:
             raise DataError(f"embeddings must be a 2-D array (rows, dim), got shape {embeddings.shape}")
         super().__init__(embeddings.shape[1], embeddings.shape[0], texts, lines, model, info)
-        self.embeddings = embeddings  # kept as given (a memory map stays one): chunks are converted on use
         self.normalized = normalized
         self.chunk_rows = chunk_rows
         self.device = device
+        self._resident = None
+        if isinstance(embeddings, np.memmap):
+            # stays on disk: each search converts (and normalises) one chunk at a time
+            self.embeddings = embeddings
+        else:
+            # in memory anyway: normalise once and keep it as a tensor (no copy for normalised float32)
+            import torch
+
+            unit = embeddings if normalized and embeddings.dtype == np.float32 else _normalize(embeddings)
+            self.embeddings = np.ascontiguousarray(unit, dtype=np.float32)
+            self.normalized = True
+            self._resident = torch.from_numpy(self.embeddings).to(device)
 
     def _chunk(self, start: int):
         import torch
 
+        if self._resident is not None:
+            return self._resident[start : start + self.chunk_rows]
         block = np.array(self.embeddings[start : start + self.chunk_rows], dtype=np.float32)  # a writable copy
         if not self.normalized:
             block = _normalize(block)
-        return torch.from_numpy(np.ascontiguousarray(block)).to(self.device)
+        return torch.from_numpy(block).to(self.device)
 
     def search_vectors(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         import torch

@@ -16,9 +16,10 @@ def minilm():
 @pytest.fixture(scope="session")
 def sts_sentences(data_root) -> list[str]:
     """The distinct sentences of the 7 STS test sets (26,083), in first-seen order."""
+    from sncse.data.tasks import STS_TASKS
     from sncse.eval.sts import load_tasks
 
-    tasks = load_tasks(["sts12", "sts13", "sts14", "sts15", "sts16", "stsb", "sickr"], root=data_root)
+    tasks = load_tasks(STS_TASKS, root=data_root)
     return list(dict.fromkeys(s for t in tasks for s in t.sentences()))
 
 

@@ -9,7 +9,7 @@ from sncse.errors import SncseError
 from sncse.search import ExactIndex, Index, make_index
 
 
-def test_chunked_exact_top_k_equals_brute_force_on_unnormalised_float16_rows():
+def test_chunked_exact_top_k_equals_brute_force_on_unnormalised_float16_rows(tmp_path):
     rng = np.random.default_rng(0)
     corpus = rng.normal(size=(1003, 24)).astype(np.float16) * 3
     corpus[17] = 0  # a zero row scores 0, never NaN
@@ -19,8 +19,10 @@ def test_chunked_exact_top_k_equals_brute_force_on_unnormalised_float16_rows():
     unit = np.divide(unit, norms, out=np.zeros_like(unit), where=norms > 0)
     q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
     want = np.argsort(-(q @ unit.T), axis=1, kind="stable")[:, :10]
-    for chunk_rows in (7, 256, 100_000):
-        index = ExactIndex(corpus, chunk_rows=chunk_rows)
+    np.save(tmp_path / "c.npy", corpus)
+    mapped = np.load(tmp_path / "c.npy", mmap_mode="r")  # searched chunk by chunk, never loaded whole
+    for rows, chunk_rows in ((corpus, 7), (corpus, 100_000), (mapped, 7), (mapped, 256)):
+        index = ExactIndex(rows, chunk_rows=chunk_rows)
         hits = index.search(queries, k=10)
         assert [[h.row for h in hs] for hs in hits] == want.tolist()
         assert [h.rank for h in hits[0]] == list(range(1, 11)) and [h.line for h in hits[0]] == [r + 1 for r in want[0]]
