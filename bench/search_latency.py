@@ -109,7 +109,7 @@ def main() -> int:
     truth = exact.search_vectors(queries, args.k)[1]
     rows = []
 
-    def measure(name: str, index, build_s: float | None, note: str) -> None:
+    def measure(name: str, index, build_s: float | None, note: str, **settings) -> None:
         cpu0 = time.process_time()
         batch = timed(lambda: index.search_vectors(queries, args.k), args.repeat)
         batch_cpu = (time.process_time() - cpu0) / args.repeat
@@ -121,7 +121,7 @@ def main() -> int:
         found = index.search_vectors(queries, args.k)[1]
         recall = float(np.mean([len(set(a) & set(b)) / args.k for a, b in zip(found, truth, strict=True)]))
         rows.append({
-            "backend": name, "note": note,
+            "backend": name, "note": note, **settings,
             "build_seconds": None if build_s is None else round(build_s, 2),
             "batch_1000_seconds_best": round(min(batch), 4),
             "batch_1000_seconds_median": round(statistics.median(batch), 4),
@@ -133,19 +133,23 @@ def main() -> int:
         })
         print(rows[-1], flush=True)
 
-    measure("exact (torch, chunked)", exact, None, "sncse ExactIndex in memory: 16,384-row chunks, top-k merged")
+    measure("exact (torch, chunked)", exact, None, "sncse ExactIndex in memory: chunks of rows, top-k merged",
+            chunk_rows=exact.chunk_rows)
     mapped = np.load(cache_path, mmap_mode="r")[: args.corpus_size]
     measure("exact, memory-mapped .npy", ExactIndex(mapped, normalized=True), None,
-            "what `sncse search --corpus X.npy` does: each search reads the array chunk by chunk")
+            "what `sncse search --corpus X.npy` does: each search reads the array chunk by chunk",
+            chunk_rows=exact.chunk_rows)
     t = time.perf_counter()
     flat = FaissIndex.build(corpus, "Flat", params={})
     measure("faiss Flat", flat, time.perf_counter() - t, "exact inner product inside faiss")
     t = time.perf_counter()
     hnsw = FaissIndex.build(corpus, "HNSW32", params={"efSearch": 128})
     hnsw_build = time.perf_counter() - t
-    measure("faiss HNSW32, efSearch 128", hnsw, hnsw_build, "the default approximate index")
+    measure("faiss HNSW32, efSearch 128", hnsw, hnsw_build, "the default approximate index", hnsw_m=32,
+            ef_search=128)
     hnsw.set_params({"efSearch": 64})
-    measure("faiss HNSW32, efSearch 64", hnsw, hnsw_build, "same index, faster search setting")
+    measure("faiss HNSW32, efSearch 64", hnsw, hnsw_build, "same index, faster search setting", hnsw_m=32,
+            ef_search=64)
     load_after = os.getloadavg()
 
     record = {
