@@ -30,6 +30,10 @@ def train(
                                              "sent0,sent1,hard_neg CSV or an SNLI folder; sets data.train_file.")] = None,
     output_dir: Annotated[str | None, typer.Option("--output-dir", "-o", help="Run directory; sets "
                                                    "train.output_dir.")] = None,
+    mini_batch_size: Annotated[int | None, typer.Option("--mini-batch-size", help="Gradient cache: encode the "
+                                                        "batch in forward passes of at most this many sequences "
+                                                        "(all views) and train as if the whole batch fit; 0: "
+                                                        "off. Sets train.mini_batch_size.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output-dir from its last "
                                          "checkpoint (model, optimizer, scheduler, RNG, data position).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
@@ -45,7 +49,7 @@ def train(
     from sncse.train.loop import train as run_training
 
     extra = {"loss.name": loss, "model.encoder": encoder, "model.pooler": pooler, "data.train_file": data,
-             "train.output_dir": output_dir}
+             "train.output_dir": output_dir, "train.mini_batch_size": mini_batch_size}
     cfg = resolve_train_config(config, overrides, extra, resume=resume)
     reports = is_main_process()  # torchrun: one process speaks
     if not reports:

@@ -21,6 +21,11 @@ from .schema import Config, YamlBooleans
 
 ENV_CONFIG = "SNCSE_CONFIG"
 
+_NO_ACCUMULATION = ("there is no gradient accumulation: averaging the gradients of small batches adds no "
+                    "in-batch negatives; train.mini_batch_size trains the whole batch in the memory of a small one")
+#: keys other trainers have and sncse leaves out on purpose, with what to use instead
+NOT_OFFERED = {"train.grad_accumulation": _NO_ACCUMULATION, "train.gradient_accumulation_steps": _NO_ACCUMULATION}
+
 
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
@@ -106,7 +111,8 @@ def _apply(obj: Any, data: dict[str, Any], prefix: str, source: str, sources: di
                                valid=[f"{prefix}{n}" for n in hints])
                 continue
             valid = ", ".join(f"{prefix}{n}" for n in hints)
-            raise ConfigError(f"unknown key '{key}' (valid: {valid})", path=source)
+            hint = f"; {NOT_OFFERED[key]}" if key in NOT_OFFERED else ""
+            raise ConfigError(f"unknown key '{key}' (valid: {valid}){hint}", path=source)
         cur = getattr(obj, k)
         if dataclasses.is_dataclass(cur):
             _apply(cur, v, key + ".", source, sources)
@@ -256,7 +262,7 @@ def validate(cfg: Config, sources: dict[str, str] | None = None) -> None:
                        ("eval.batch_size", cfg.eval.batch_size)):
         check(value > 0, key, f"must be positive, got {value}")
     for key, value in (("train.eval_steps", t.eval_steps), ("train.num_workers", t.num_workers),
-                       ("optim.warmup_steps", cfg.optim.warmup_steps)):
+                       ("train.mini_batch_size", t.mini_batch_size), ("optim.warmup_steps", cfg.optim.warmup_steps)):
         check(value >= 0, key, f"must be >= 0, got {value}")
     check(cfg.loss.temperature > 0, "loss.temperature", f"must be positive, got {cfg.loss.temperature}")
     for key, name in (("model.pooler", cfg.model.pooler), ("eval.pooler", cfg.eval.pooler)):

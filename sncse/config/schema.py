@@ -97,6 +97,7 @@ class DataConfig:
     cache_dir: str | None = None  # tokenized cache; default: <output_dir>/../.sncse_cache
     batching: Batching = "shuffle"  # shuffle (the papers) | bucket (length-bucketed batches, less padding)
     end_with_period: bool = False  # SNCSE's preprocessing: append " ." to sentences not ending in punctuation
+    dedup_batches: bool = False  # no two identical anchors (same token ids) in one batch: a duplicate is a false negative
 
 
 @dataclass
@@ -114,6 +115,7 @@ class OptimConfig:
 class TrainConfig:
     output_dir: str = "runs/sncse"
     batch_size: int = 256
+    mini_batch_size: int = 0  # > 0: gradient cache, forward passes of at most this many rows (all views); 0: plain step
     epochs: int = 1
     max_steps: int = -1  # > 0 stops after this many optimizer steps
     eval_steps: int = 125  # STS-B dev every N steps; 0 disables

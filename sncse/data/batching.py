@@ -5,6 +5,9 @@
   run stopped. ``mode="bucket"`` sorts windows of ``bucket_batches`` batches by length before cutting
   them (less padding), then shuffles the batch order. Incomplete last batches are dropped.
   With several processes every rank draws the same global batches and takes its slice.
+  ``groups`` (:func:`duplicate_groups`, ``data.dedup_batches``) moves duplicates apart: no two
+  examples with the same anchor token ids share a batch (a duplicate is a false negative), by a
+  deterministic swap after the draw, so a position still identifies a batch.
 - :class:`Collator` cuts a batch out of :class:`~sncse.data.tokenized.TokenizedData` and stacks its
   views into one ``(V * B, L)`` tensor: anchors, then positives, then negations / hard negatives, so
   that the encoder runs ONE forward pass per step (as SimCSE's ``cl_forward`` does).
@@ -13,6 +16,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Iterator
@@ -22,6 +26,8 @@ import numpy as np
 import torch
 
 from .tokenized import TokenizedData
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,18 +76,23 @@ class BatchSampler:
     """Seeded epoch-wise batches of example indices with a resumable :class:`Position`."""
 
     def __init__(self, n: int, batch_size: int, seed: int = 42, mode: str = "shuffle",
-                 lengths: np.ndarray | None = None, bucket_batches: int = 64, rank: int = 0, world_size: int = 1):
+                 lengths: np.ndarray | None = None, bucket_batches: int = 64, rank: int = 0, world_size: int = 1,
+                 groups: np.ndarray | None = None):
         if mode not in ("shuffle", "bucket", "sequential"):
             raise ValueError(f"batching mode must be shuffle, bucket or sequential, got {mode!r}")
         if batch_size % world_size:
             raise ValueError(f"batch size {batch_size} is not divisible by the {world_size} processes")
         if mode == "bucket" and lengths is None:
             raise ValueError("bucket batching needs the example lengths")
+        if groups is not None and len(groups) != n:
+            raise ValueError(f"groups has {len(groups)} entries for {n} examples")
         self.n, self.batch_size, self.seed, self.mode = n, batch_size, seed, mode
         self.lengths = lengths
         self.bucket_batches = bucket_batches
         self.rank, self.world_size = rank, world_size
         self.local_batch_size = batch_size // world_size
+        self.groups = groups
+        self._warned = False
 
     @property
     def steps_per_epoch(self) -> int:
@@ -89,13 +100,33 @@ class BatchSampler:
 
     def epoch_batches(self, epoch: int) -> np.ndarray:
         """(steps_per_epoch, batch_size) global example indices of ``epoch``."""
+        batches, spare = self._draw(epoch)
+        if self.groups is not None:
+            batches, _ = separate_duplicates(batches, spare, self.groups)
+        return batches
+
+    def dedup_stats(self, epoch: int = 0) -> dict[str, int]:
+        """What ``groups`` changes in ``epoch``: batches that held a duplicate, examples moved, batches
+        changed (a swap with another batch changes both), duplicates left (none unless a sentence
+        occurs more often than there are batches)."""
+        if self.groups is None:
+            raise ValueError("the sampler has no duplicate groups")
+        drawn, spare = self._draw(epoch)
+        batches, moved = separate_duplicates(drawn, spare, self.groups)
+        return {"batches": len(drawn), "batches_with_duplicates": int(has_duplicates(drawn, self.groups).sum()),
+                "moved": moved, "batches_changed": int((np.sort(batches, 1) != np.sort(drawn, 1)).any(1).sum()),
+                "batches_with_duplicates_left": int(has_duplicates(batches, self.groups).sum())}
+
+    def _draw(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """The epoch's batches and the examples left out of them (the incomplete last batch)."""
         steps = self.steps_per_epoch
+        used = steps * self.batch_size
         if self.mode == "sequential":
-            return np.arange(steps * self.batch_size).reshape(steps, self.batch_size)
+            return np.arange(used).reshape(steps, self.batch_size), np.arange(used, self.n)
         rng = np.random.default_rng((self.seed, epoch))
         perm = rng.permutation(self.n)
         if self.mode == "shuffle":
-            return perm[: steps * self.batch_size].reshape(steps, self.batch_size)
+            return perm[:used].reshape(steps, self.batch_size), perm[used:]
         window = self.batch_size * self.bucket_batches
         chunks = []
         for start in range(0, self.n, window):
@@ -104,10 +135,10 @@ class BatchSampler:
             chunks.append(part)
         ordered = np.concatenate(chunks)
         # drop the remainder from a random place so that no example is always left out
-        extra = self.n - steps * self.batch_size
+        extra = self.n - used
         cut = int(rng.integers(0, extra + 1)) if extra else 0
-        batches = ordered[cut : cut + steps * self.batch_size].reshape(steps, self.batch_size)
-        return batches[rng.permutation(steps)]
+        batches = ordered[cut : cut + used].reshape(steps, self.batch_size)
+        return batches[rng.permutation(steps)], np.concatenate([ordered[:cut], ordered[cut + used :]])
 
     def iterate(self, start: Position = Position()) -> Iterator[tuple[Position, np.ndarray]]:
         """Endless ``(position after, local indices)`` from ``start`` on, epoch after epoch."""
@@ -117,10 +148,72 @@ class BatchSampler:
         lo, hi = self.rank * self.local_batch_size, (self.rank + 1) * self.local_batch_size
         while True:
             batches = self.epoch_batches(epoch)
+            if self.groups is not None and not self._warned:
+                left = int(has_duplicates(batches, self.groups).sum())
+                if left:
+                    log.warning("%d batch(es) of epoch %d keep a duplicate sentence: a sentence occurs more often "
+                                "than there are batches", left, epoch)
+                    self._warned = True
             for i in range(index, len(batches)):
                 nxt = Position(epoch, i + 1) if i + 1 < len(batches) else Position(epoch + 1, 0)
                 yield nxt, batches[i, lo:hi]
             epoch, index = epoch + 1, 0
+
+
+def duplicate_groups(data: TokenizedData, view: str = "anchor") -> np.ndarray:
+    """(n,) for each example the index of the first example with the same token ids of ``view``, or
+    -1 where they occur once. Token ids are what the model sees, so the tokenizer's normalisation
+    (lower-casing, accents, truncation at ``model.max_length``) decides what counts as identical."""
+    col = data.columns[view]
+    first: dict[bytes, int] = {}
+    flat, offsets = col.flat, col.offsets
+    group = np.fromiter((first.setdefault(flat[offsets[i] : offsets[i + 1]].tobytes(), i) for i in range(len(col))),
+                        dtype=np.int64, count=len(col))
+    counts = np.bincount(group, minlength=len(col))
+    return np.where(counts[group] > 1, group, -1)
+
+
+def has_duplicates(batches: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """(steps,) whether each batch (a row of example indices) holds two examples of one group."""
+    g = np.sort(groups[batches], axis=1)
+    return ((g[:, 1:] == g[:, :-1]) & (g[:, 1:] >= 0)).any(axis=1)
+
+
+def separate_duplicates(batches: np.ndarray, spare: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, int]:
+    """Swap every extra member of a group out of its batch; returns the batches and the swap count.
+
+    Deterministic (the result depends only on the arguments). For each batch with a duplicate, in
+    order, each extra member is swapped with the first candidate that repeats no group on either
+    side: first the examples left out of the epoch (``spare``: only that batch changes), then the
+    members of the following batches, then of the earlier ones. Batches without duplicates are
+    touched only as swap partners, and stay duplicate-free.
+    """
+    out, spare = batches.copy(), spare.copy()
+    moved = 0
+
+    def fits(example: int, row_groups: set[int]) -> bool:
+        g = int(groups[example])
+        return g < 0 or g not in row_groups
+
+    for i in np.flatnonzero(has_duplicates(out, groups)):
+        seen: set[int] = set()
+        for p in range(out.shape[1]):
+            g = int(groups[out[i, p]])
+            if g < 0 or g not in seen:
+                seen.add(g)
+                continue
+            row_groups = set(groups[out[i]].tolist())
+            for j in (None, *range(i + 1, len(out)), *range(i)):
+                pool = spare if j is None else out[j]  # a view: swapping writes into ``out``
+                if j is not None and not fits(out[i, p], set(groups[pool].tolist())):
+                    continue  # the duplicate would meet its own group there
+                q = next((q for q in range(len(pool)) if fits(pool[q], row_groups)), None)
+                if q is not None:
+                    out[i, p], pool[q] = pool[q], out[i, p]
+                    seen.add(int(groups[out[i, p]]))
+                    moved += 1
+                    break
+    return out, moved
 
 
 class Collator:

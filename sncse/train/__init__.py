@@ -19,22 +19,27 @@ One step outside a run, for benchmarks (no I/O, no host synchronisation)::
     step = build_train_step(cfg, total_steps=n)
     batch = batch_from_sentences(step.model, step.views, sentences, negations=negs).to(step.device)
     out = step(batch)            # LossOutput(loss, parts): detached tensors on the device
+
+With ``train.mini_batch_size`` set, ``build_train_step`` returns a :class:`CachedTrainStep` (the
+gradient cache, ``sncse/train/gradcache.py``): the same call, forward passes of a few rows.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["train", "resolve_train_config", "Trainer", "register_step_hook", "TrainStep", "build_train_step",
+__all__ = ["train", "resolve_train_config", "Trainer", "register_step_hook", "TrainStep", "CachedTrainStep",
+           "build_train_step",
            "build_model", "build_loss", "compute_loss", "encode_views", "batch_from_sentences"]
 
 _LAZY = {
     "train": "loop", "resolve_train_config": "loop", "Trainer": "loop", "register_step_hook": "loop",
-    "TrainStep": "step", "build_train_step": "step", "build_model": "step", "build_loss": "step",
+    "TrainStep": "step", "CachedTrainStep": "gradcache", "build_train_step": "step", "build_model": "step", "build_loss": "step",
     "compute_loss": "step", "encode_views": "step", "batch_from_sentences": "step",
 }
 
 if TYPE_CHECKING:
+    from .gradcache import CachedTrainStep
     from .loop import Trainer, register_step_hook, resolve_train_config, train
     from .step import (
         TrainStep,

@@ -21,11 +21,12 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..config import Config, dump_yaml, load_config, to_dict
 from ..config.loader import ENV_CONFIG
-from ..data.batching import BatchSampler, Collator, Position, TrainBatch, batches
+from ..data.batching import BatchSampler, Collator, Position, TrainBatch, batches, duplicate_groups
 from ..data.corpus import file_digest, read_training_file
 from ..data.root import find_data_file
 from ..data.tokenized import TokenizedData, cached_tokenize, plan_views
@@ -253,7 +254,10 @@ class Trainer:
         self.data, self.views = self._load_data(model, loss_views)
         self.sampler = BatchSampler(len(self.data), cfg.train.batch_size, seed=cfg.train.seed,
                                     mode=cfg.data.batching, lengths=self.data.lengths,
-                                    rank=self.dist.rank, world_size=self.dist.world_size)
+                                    rank=self.dist.rank, world_size=self.dist.world_size,
+                                    groups=duplicate_groups(self.data) if cfg.data.dedup_batches else None)
+        if cfg.data.dedup_batches and self.dist.is_main:
+            self._log_dedup()
         steps_per_epoch = self.sampler.steps_per_epoch
         self.total_steps = cfg.train.max_steps if cfg.train.max_steps > 0 else cfg.train.epochs * steps_per_epoch
         self.step_fn = build_train_step(cfg, model, total_steps=self.total_steps, device=self.device,
@@ -275,6 +279,16 @@ class Trainer:
         if self.dist.is_main:
             self._write_run_files()
         self.metrics = MetricsWriter(self.out, tensorboard=cfg.train.tensorboard, enabled=self.dist.is_main)
+
+    def _log_dedup(self) -> None:
+        groups = self.sampler.groups
+        assert groups is not None
+        dup = groups >= 0
+        stats = self.sampler.dedup_stats(0)
+        log.info("data.dedup_batches: %d examples share their anchor with another (%d distinct sentences); "
+                 "epoch 0: %d of %d batches held a duplicate, %d examples moved, %d batches changed",
+                 int(dup.sum()), len(np.unique(groups[dup])),
+                 stats["batches_with_duplicates"], stats["batches"], stats["moved"], stats["batches_changed"])
 
     def _write_run_files(self) -> None:
         """``config.yaml`` (what ``--resume`` re-reads) and ``run.json`` (versions, device, command)."""
@@ -422,8 +436,10 @@ class Trainer:
         if self.global_step >= self.total_steps:
             log.info("run already complete (%d steps)", self.global_step)
             return
-        log.info("training %d steps (%d per epoch), batch %d on %s (%s), %d process(es)", self.total_steps,
-                 self.sampler.steps_per_epoch, self.cfg.train.batch_size, self.device, self.amp_name,
+        mini = self.cfg.train.mini_batch_size
+        log.info("training %d steps (%d per epoch), batch %d%s on %s (%s), %d process(es)", self.total_steps,
+                 self.sampler.steps_per_epoch, self.cfg.train.batch_size,
+                 f" (gradient cache: forward passes of {mini} rows)" if mini else "", self.device, self.amp_name,
                  self.dist.world_size)
         progress = task("training", total=self.total_steps, unit="step") if self.dist.is_main else \
             nullcontext(lambda n=1: None)
@@ -452,9 +468,11 @@ class Trainer:
             rate = self.window.steps * self.cfg.train.batch_size / self.clock.window if self.clock.window > 0 else 0.0
             lr = self.step_fn.scheduler.get_last_lr()[0]
             self.last_loss = loss
-            self.metrics.write({"step": self.global_step,
-                                "epoch": round(self.global_step / self.sampler.steps_per_epoch, 4),
-                                "lr": lr, "loss": round(loss, 6), "parts": parts, "sent_per_s": round(rate, 2)})
+            record = {"step": self.global_step, "epoch": round(self.global_step / self.sampler.steps_per_epoch, 4),
+                      "lr": lr, "loss": round(loss, 6), "parts": parts, "sent_per_s": round(rate, 2)}
+            if self.cfg.train.mini_batch_size:
+                record["chunks"] = self.step_fn.chunks  # forward passes per step (gradient cache)
+            self.metrics.write(record)
             log.info("step %d/%d  loss %.4f  lr %.3g  %.0f sent/s", self.global_step, self.total_steps, loss, lr, rate)
             self.window.reset()
             self.clock.reset_window()
@@ -485,6 +503,8 @@ class Trainer:
             "epochs": round(self.global_step / max(1, self.sampler.steps_per_epoch), 4),
             "examples": len(self.data),
             "batch_size": cfg.train.batch_size,
+            "mini_batch_size": cfg.train.mini_batch_size,
+            "chunks": self.step_fn.chunks if self.step_fn is not None else None,
             "final_loss": self.last_loss,
             "train_seconds": round(train_seconds, 3),
             "wall_seconds": round(wall_seconds, 3),

@@ -1,6 +1,7 @@
 """``metrics.jsonl`` (one JSON object per line) and, optionally, TensorBoard event files.
 
-Train records: ``{"step", "epoch", "lr", "loss", "parts": {...}, "sent_per_s"}``; eval records:
+Train records: ``{"step", "epoch", "lr", "loss", "parts": {...}, "sent_per_s"}`` (+ ``"chunks"``, the
+forward passes of a step, when ``train.mini_batch_size`` runs the gradient cache); eval records:
 ``{"step", "dev_stsb"}`` (Spearman x 100). The file is appended to and flushed line by line, so it can
 be followed while a run is going; a resumed run first drops the records after its checkpoint's step.
 TensorBoard (``train.tensorboard: true``) writes under ``RUN/tensorboard/`` if the package is

@@ -40,22 +40,23 @@ log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------------------- forward
-def encode_views(model: nn.Module, batch: TrainBatch, amp: AmpSettings | None = None) -> dict[str, torch.Tensor]:
-    """One forward pass over the stacked views -> ``{view: (B, H)}``."""
-    with amp.autocast() if amp is not None else nullcontext():
-        emb = model(batch.input_ids, batch.attention_mask)  # (V * B, H)
+def split_views(emb: torch.Tensor, batch: TrainBatch) -> dict[str, torch.Tensor]:
+    """``(V * B, H)`` rows in the batch's stacked order -> ``{view: (B, H)}``."""
     b = batch.size
     return {view: emb[k * b : (k + 1) * b] for k, view in enumerate(batch.views)}
 
 
-def compute_loss(model: nn.Module, loss_fn: ContrastiveLoss, batch: TrainBatch, *,
-                 amp: AmpSettings | None = None, dist: DistContext | None = None) -> LossOutput:
-    """Forward all views in one pass, gather candidates across processes, apply the loss.
+def encode_views(model: nn.Module, batch: TrainBatch, amp: AmpSettings | None = None) -> dict[str, torch.Tensor]:
+    """One forward pass over the stacked views -> ``{view: (B, H)}``."""
+    with amp.autocast() if amp is not None else nullcontext():
+        emb = model(batch.input_ids, batch.attention_mask)  # (V * B, H)
+    return split_views(emb, batch)
 
-    ``model`` is the :class:`SentenceEncoder` (or its DDP / compiled wrapper) in training mode. The
-    loss runs outside autocast, in fp32 (LOSS_API: similarities in fp32).
-    """
-    views = encode_views(model, batch, amp)
+
+def loss_on_views(loss_fn: ContrastiveLoss, views: dict[str, torch.Tensor], local_batch: int,
+                  dist: DistContext | None = None) -> LossOutput:
+    """The loss on this process's view embeddings, with the candidates (positives, hard negatives)
+    all-gathered across processes with gradients first in a multi-process run."""
     anchor, positive = views["anchor"], views["positive"]
     hard = views.get("hard_negative")
     offset = 0
@@ -65,8 +66,18 @@ def compute_loss(model: nn.Module, loss_fn: ContrastiveLoss, batch: TrainBatch, 
             positive, hard = both.split(positive.shape[1], dim=1)
         else:
             positive = dist.all_gather_with_grad(positive)
-        offset = dist.label_offset(batch.size)
+        offset = dist.label_offset(local_batch)
     return loss_fn(anchor, positive, negation=views.get("negation"), hard_negative=hard, label_offset=offset)
+
+
+def compute_loss(model: nn.Module, loss_fn: ContrastiveLoss, batch: TrainBatch, *,
+                 amp: AmpSettings | None = None, dist: DistContext | None = None) -> LossOutput:
+    """Forward all views in one pass, gather candidates across processes, apply the loss.
+
+    ``model`` is the :class:`SentenceEncoder` (or its DDP / compiled wrapper) in training mode. The
+    loss runs outside autocast, in fp32 (LOSS_API: similarities in fp32).
+    """
+    return loss_on_views(loss_fn, encode_views(model, batch, amp), batch.size, dist)
 
 
 # ---------------------------------------------------------------------------------------- step
@@ -92,13 +103,28 @@ class TrainStep:
     def device(self) -> torch.device:
         return self.amp.device
 
+    #: forward passes of the last step (the gradient cache runs several)
+    chunks: int = 1
+
     def __call__(self, batch: TrainBatch) -> LossOutput:
+        out = self.forward_backward(batch)
+        self.optimizer_step()
+        return LossOutput(out.loss.detach(), {k: v.detach() for k, v in out.parts.items()})
+
+    def forward_backward(self, batch: TrainBatch) -> LossOutput:
+        """The loss of ``batch`` and its gradients in ``.grad`` (scaled, under fp16)."""
         out = compute_loss(self.forward_model, self.loss_fn, batch, amp=self.amp, dist=self.dist)
+        self.backward(out.loss)
+        return out
+
+    def backward(self, loss: torch.Tensor) -> None:
+        """``loss.backward()``, through the gradient scaler under fp16."""
         scaler = self.amp.scaler
-        if scaler is not None:
-            scaler.scale(out.loss).backward()
-        else:
-            out.loss.backward()
+        (scaler.scale(loss) if scaler is not None else loss).backward()
+
+    def optimizer_step(self) -> None:
+        """(Unscale and) clip, step the optimizer (skipped by the scaler on inf/nan) and the schedule."""
+        scaler = self.amp.scaler
         if self.max_grad_norm:
             if scaler is not None:
                 scaler.unscale_(self.optimizer)
@@ -110,7 +136,6 @@ class TrainStep:
             self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return LossOutput(out.loss.detach(), {k: v.detach() for k, v in out.parts.items()})
 
 
 # ---------------------------------------------------------------------------------------- building
@@ -132,7 +157,8 @@ def build_train_step(cfg: Config, model: SentenceEncoder | None = None, total_st
                      device: torch.device | str | None = None, dist: DistContext | None = None,
                      views: Sequence[str] | None = None) -> TrainStep:
     """Everything one step needs, from a config: model (unless given), loss, AdamW, schedule, AMP,
-    and the DDP / ``torch.compile`` wrappers when the run asks for them."""
+    the DDP / ``torch.compile`` wrappers when the run asks for them, and the gradient cache
+    (:class:`~sncse.train.gradcache.CachedTrainStep`) when ``train.mini_batch_size`` is set."""
     device = resolve_device(device or (model.device if model is not None else cfg.train.device))
     model = model if model is not None else build_model(cfg, device)
     model.train()
@@ -152,8 +178,13 @@ def build_train_step(cfg: Config, model: SentenceEncoder | None = None, total_st
         forward = torch.compile(forward)
     if views is None:
         views = ("anchor",) + tuple(v for v in VIEW_ORDER[1:] if v in loss_fn.views)
-    return TrainStep(model, loss_fn, optimizer, scheduler, amp, max_grad_norm=cfg.optim.max_grad_norm,
-                     dist=dist, forward_model=forward, views=tuple(views))
+    args = (model, loss_fn, optimizer, scheduler, amp)
+    kwargs = {"max_grad_norm": cfg.optim.max_grad_norm, "dist": dist, "forward_model": forward, "views": tuple(views)}
+    if cfg.train.mini_batch_size:
+        from .gradcache import CachedTrainStep
+
+        return CachedTrainStep(*args, mini_batch_size=cfg.train.mini_batch_size, **kwargs)
+    return TrainStep(*args, **kwargs)
 
 
 def batch_from_sentences(model: SentenceEncoder, views: Sequence[str], sentences: Sequence[str],

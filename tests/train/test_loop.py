@@ -53,3 +53,30 @@ def test_hooks_run_after_each_step_and_its_checkpoint(tmp_path, text_file) -> No
     assert [s for s, _, _ in seen] == [1, 2, 3, 4]
     assert [saved for _, saved, _ in seen] == [None, 2, 2, 4]
     assert seen[1][2] == 2 and seen[3][2] in (2, 4)
+
+
+def test_dedup_batches_feeds_duplicate_free_batches(tmp_path, wiki_lines, caplog) -> None:
+    """``data.dedup_batches``: the trainer's own stream holds no anchor twice in a batch; off, it does."""
+    lines = wiki_lines[:40] * 2  # every sentence twice: batches of 16 from 80 lines meet duplicates
+    data = tmp_path / "twice.txt"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def anchors_repeat(trainer: Trainer) -> bool:
+        for _ in range(trainer.sampler.steps_per_epoch):
+            batch = trainer.next_batch()
+            ids = batch.input_ids[: batch.size]
+            if len({tuple(r.tolist()) for r in ids}) < batch.size:  # rows are padded alike within a batch
+                return True
+        return False
+
+    seen = {}
+    for dedup in (False, True):
+        trainer = Trainer(_cfg(tmp_path / f"run-{dedup}", data, "data.limit=null", f"data.dedup_batches={dedup}"))
+        with caplog.at_level("INFO", logger="sncse.train.loop"):
+            trainer.setup()
+        try:
+            seen[dedup] = anchors_repeat(trainer)
+        finally:
+            trainer.close()
+    assert seen == {False: True, True: False}
+    assert "data.dedup_batches: 80 examples share their anchor with another (40 distinct sentences)" in caplog.text

@@ -44,19 +44,22 @@ def _metrics(run: Path) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_to_identical_weights(tmp_path: Path, negations_file: Path, child_env) -> None:
+@pytest.mark.parametrize("extra", [(), ("--mini-batch-size", "12")], ids=["plain", "gradcache"])
+def test_killed_run_resumes_to_identical_weights(tmp_path: Path, negations_file: Path, child_env, extra) -> None:
+    """``gradcache``: 48 rows a step (3 views x 16) in 4 chunks, each chunk's dropout masks replayed;
+    the generator state a checkpoint saves is the one after the step, so resuming replays the rest."""
     full = tmp_path / "full"
-    res = _train(full, negations_file, "--set", "train.num_workers=1", env=child_env())
+    res = _train(full, negations_file, "--set", "train.num_workers=1", *extra, env=child_env())
     assert res.returncode == 0, res.stderr
 
     cut = tmp_path / "cut"
-    res = _train(cut, negations_file, env=child_env(), kill_after=5)
+    res = _train(cut, negations_file, *extra, env=child_env(), kill_after=5)
     assert res.returncode == -signal.SIGKILL, res.stderr  # killed after step 5; last checkpoint: step 3
     state = torch.load(cut / "last" / "trainer_state.pt", weights_only=True)
     assert state["step"] == 3 and not (cut / "results.json").exists()
     assert max(r["step"] for r in _metrics(cut)) == 5  # records of steps 4-5 will be replaced
 
-    res = _train(cut, negations_file, "--resume", env=child_env())
+    res = _train(cut, negations_file, "--resume", *extra, env=child_env())
     assert res.returncode == 0, res.stderr
     a, b = _weights(full), _weights(cut)
     assert a.keys() == b.keys() and len(a) > 30
@@ -65,5 +68,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path: Path, negations_file:
     assert _metrics(full) == _metrics(cut)
     ra, rb = (json.loads((r / "results.json").read_text()) for r in (full, cut))
     assert (ra["best_step"], ra["best_dev_stsb"], ra["steps"]) == (rb["best_step"], rb["best_dev_stsb"], rb["steps"])
+    if extra:
+        assert {r.get("chunks") for r in _metrics(cut) if "loss" in r} == {4}
     run_info = json.loads((cut / "run.json").read_text())
     assert run_info["resumed_from_step"] == 3
