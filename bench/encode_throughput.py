@@ -42,10 +42,11 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of the encoding process")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--limit", type=int, default=None, help="first N sentences only (the CI test)")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "encode_throughput_cpu.json")
     args = ap.parse_args()
 
-    sentences = sts_sentences()
+    sentences = sts_sentences()[: args.limit]
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "sts_sentences.txt"
         src.write_text("".join(s + "\n" for s in sentences), encoding="utf-8")

@@ -57,13 +57,13 @@ def local_sentences(n: int) -> list[str]:
     raise SystemExit(f"only {len(seen)} distinct local sentences, {n} needed")
 
 
-def embeddings(model: str, sentences: list[str], threads: int) -> tuple[np.ndarray, dict, Path]:
+def embeddings(model: str, sentences: list[str], cache: Path) -> tuple[np.ndarray, dict, Path]:
     from sncse.embed import encode_file, read_sidecar
 
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     text = "".join(s + "\n" for s in sentences)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    src, out = CACHE / f"sentences_{digest}.txt", CACHE / f"{model}_{digest}.npy"
+    src, out = cache / f"sentences_{digest}.txt", cache / f"{model}_{digest}.npy"
     if not out.exists():
         src.write_text(text, encoding="utf-8")
         encode_file(model, src, out, normalize=True, device="cpu", resume=True)  # a killed build continues
@@ -88,6 +88,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--single", type=int, default=200)
+    ap.add_argument("--cache", type=Path, default=CACHE, help="where the embeddings are kept between runs")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "search_latency_cpu.json")
     args = ap.parse_args()
 
@@ -100,7 +101,7 @@ def main() -> int:
 
     sentences = local_sentences(args.corpus_size + args.queries)
     t0 = time.perf_counter()
-    emb, car, cache_path = embeddings(args.model, sentences, args.threads)
+    emb, car, cache_path = embeddings(args.model, sentences, args.cache)
     embed_s = time.perf_counter() - t0
     corpus, queries = emb[: args.corpus_size], np.ascontiguousarray(emb[args.corpus_size :])
     load_before = os.getloadavg()
