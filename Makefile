@@ -5,7 +5,7 @@
 PY ?= python3
 VENV ?= .venv
 LOCK ?= requirements.lock
-EXTRAS ?= dev,stanza,tensorboard,onnx
+EXTRAS ?= dev,stanza,tensorboard,onnx,faiss
 TORCH ?= torch==2.13.0
 LATEST_VENV ?= .venv-latest
 BIN := $(VENV)/bin

@@ -43,10 +43,18 @@ BatchSizeOpt = Annotated[int | None, typer.Option("--batch-size", "-b", help="En
 PoolerOpt = Annotated[str | None, typer.Option(
     "--pooler", help="Pooler: cls, cls_before_pooler, mean, avg_first_last, prompt or a plugin's "
                      "(default: the one the model was trained with).")]
+ShardOpt = Annotated[str | None, typer.Option(
+    "--shard", metavar="K/N",
+    help="Process only shard K of N (K from 1): a contiguous range of whole chunks of input lines, written "
+         "to the output name plus .shard-K-of-N. The N outputs concatenated in order equal one unsharded "
+         "run (docs/scaling.md).")]
 
 # The command-line option of each library setting an error can name (SncseError.setting).
 SETTING_FLAGS = {"data_root": "--data-root", "errors": "--errors", "mode": "--mode", "tasks": "--tasks",
-                 "n": "--n", "resume": "--resume", "archive": "--archive", "verify": "--no-verify"}
+                 "n": "--n", "resume": "--resume", "archive": "--archive", "verify": "--no-verify",
+                 "shard": "--shard", "columns": "--columns", "skip_bad_rows": "--skip-bad-rows",
+                 "empty_lines": "--empty-lines", "dtype": "--dtype", "texts": "--texts", "kind": "--index",
+                 "top_k": "--top-k", "fmt": "--format"}
 
 
 class State:

@@ -31,29 +31,35 @@ def _sts_tables(result: dict[str, Any]) -> list[Any]:
     from rich.table import Table
 
     tasks = result["tasks"]
-    cols = list(tasks)
+    cols = [c for c in tasks if c in STS_TASKS]
+    own = [c for c in tasks if c not in STS_TASKS]  # a user's pair files, after the papers' average
     split = "dev" if result["mode"] == "dev" else "test"
-    title = f"STS ({split}) - Spearman x100, cosine, 'all' for STS12-16"
+    title = (f"STS ({split}) - Spearman x100, cosine, 'all' for STS12-16" if cols
+             else "Own pairs - Spearman x100, cosine")
     table = Table(title=title, title_justify="left")
     table.add_column("model")
     for c in cols:
         table.add_column(display_name(c) + (" dev" if tasks[c].get("split") == "dev" else ""), justify="right")
-    table.add_column("Avg.", justify="right")
+    avg = ["Avg."] if cols else []
+    for c in avg + own:
+        table.add_column(c, justify="right")
     table.add_row(f"[bold]{result['model']}[/] ({result['pooler']})", *[_fmt(tasks[c]["spearman"]) for c in cols],
-                  f"[bold]{_fmt(result['avg'])}[/]")
+                  *[f"[bold]{_fmt(result['avg'])}[/]" for _ in avg], *[_fmt(tasks[c]["spearman"]) for c in own])
     full = set(cols) == set(STS_TASKS)  # a published average is over all 7 tasks
     for row in result.get("published", []):
         if row.get("group") != "sts":
             continue
         table.add_row(f"[dim]{row['name']} (published)[/]", *[f"[dim]{_fmt(row['scores'].get(c))}[/]" for c in cols],
-                      f"[dim]{_fmt(row['avg'] if full else None)}[/]")
+                      f"[dim]{_fmt(row['avg'] if full else None)}[/]", *["" for _ in own])
     detail = Table(title="per-task detail (x100)", title_justify="left")
-    for name in ("task", "all", "mean", "wmean", "pearson (all)", "pairs", "subsets"):
+    skips = ["skipped"] if any(tasks[c].get("skipped_rows") for c in own) else []
+    for name in ("task", "all", "mean", "wmean", "pearson (all)", "pairs", "subsets", *skips):
         detail.add_column(name, justify="left" if name == "task" else "right")
-    for c in cols:
+    for c in cols + own:
         r = tasks[c]
-        detail.add_row(display_name(c), _fmt(r["spearman"]), _fmt(r["mean"]), _fmt(r["wmean"]), _fmt(r["pearson"]),
-                       str(r["pairs"]), str(len(r["subsets"])))
+        detail.add_row(display_name(c), _fmt(r["spearman"]), _fmt(r["mean"]), _fmt(r["wmean"]),
+                       _fmt(r["pearson"]), str(r["pairs"]), str(len(r["subsets"])),
+                       *[str(r.get("skipped_rows", "")) for _ in skips])
     return [table, detail]
 
 
@@ -107,21 +113,32 @@ def eval(
     limit: Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset "
                                                               "(numbers are NOT comparable).", hidden=False)] = None,
     kfold: Annotated[int | None, typer.Option("--kfold", help="Folds for transfer cross-validation (SentEval: 10).")] = None,
+    pairs: Annotated[list[Path] | None, typer.Option("--pairs", help="Your own scored pairs (TSV, CSV or JSONL with "
+                                                     "sentence1,sentence2,score or s1,s2,score columns), scored like "
+                                                     "STS-B as task <file stem>; repeatable. Alone: only these files.")] = None,
+    columns: Annotated[str | None, typer.Option("--columns", metavar="A,B,SCORE",
+                                                help="The --pairs columns: two sentence columns and the score "
+                                                     "column (names, or 1-based positions for a file without "
+                                                     "a header).")] = None,
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip (count and log) --pairs rows with a "
+                                                "missing column, a non-numeric score or an empty sentence, "
+                                                "instead of stopping at the first.")] = False,
     config: ConfigOpt = None,
     overrides: SetOpt = None,
 ) -> None:
-    """Evaluate sentence embeddings: 7 STS tasks (SimCSE protocol), transfer tasks, alignment/uniformity.
+    """Evaluate sentence embeddings: 7 STS tasks (SimCSE protocol), transfer tasks, alignment/uniformity,
+    and your own scored sentence pairs.
 
     STS: cosine similarity, Spearman x100, STS12-16 over all subsets concatenated ("all"), STS-B and
     SICK-R test splits without a regressor, average of the 7. When MODEL is a run directory the result
-    is also written to RUN/eval_<mode>.json.
+    is also written to RUN/eval_<mode>.json (RUN/eval_pairs.json when only --pairs files were scored).
     """
     from sncse.config import load_config
     from sncse.eval.results import eval_result_path, write_mteb, write_result
     from sncse.eval.runner import model_kind, run_eval
 
     cfg = load_config(config, overrides).eval
-    tasks = tasks or cfg.tasks
+    tasks = tasks or (None if pairs else cfg.tasks)  # --pairs alone evaluates only those files
     mode = mode or cfg.mode
     batch_size = batch_size or cfg.batch_size
     pooler = pooler or cfg.pooler
@@ -133,14 +150,17 @@ def eval(
     if limit is not None:
         console.print(f"[yellow]--limit {limit}: smoke run on a subset, numbers are not comparable to the papers[/]")
     result = run_eval(model, tasks=tasks, mode=mode, pooler=pooler, batch_size=batch_size, device=device,
-                      limit=limit, kfold=kfold, show_progress=not state.quiet)
+                      limit=limit, kfold=kfold, show_progress=not state.quiet, pairs=pairs, columns=columns,
+                      skip_bad_rows=skip_bad_rows)
     written: list[Path] = []
     if json_file and json_file != "-":
         written.append(write_result(result, json_file))  # the result schema's own writer (creates the folder)
     if limit is None and model_kind(model) == "run":
-        written.append(write_result(result, eval_result_path(model, mode)))
+        # own files alone go beside, never over, the run's STS result that `sncse analyze` reads
+        builtin = any(t in STS_TASKS for t in result["tasks"]) or "transfer" in result or "align" in result
+        written.append(write_result(result, eval_result_path(model, mode if builtin else "pairs")))
     if fmt == "mteb":
-        if not result["tasks"]:
+        if not any(t in STS_TASKS for t in result["tasks"]):
             from sncse.errors import SncseError
 
             raise SncseError("--format mteb covers STS tasks only; add STS tasks to --tasks")
@@ -162,4 +182,5 @@ def eval(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("eval", epilog="Example: sncse eval minilm --tasks sts --json results/minilm.json")(eval)
+    app.command("eval", epilog="Examples: sncse eval minilm --tasks sts --json results/minilm.json; "
+                "sncse eval minilm --pairs my_pairs.tsv")(eval)

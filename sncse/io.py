@@ -58,6 +58,21 @@ def count_lines(path: str | Path) -> int:
         return sum(1 for _ in fh)
 
 
+def check_output_file(output: str | Path, input_path: str | Path | None = None) -> None:
+    """Fail before any work if ``output`` cannot be written: a directory, a missing or read-only
+    parent directory, or the input file itself."""
+    output = Path(output)
+    parent = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        raise DataError("output is a directory, expected a file name", path=output)
+    if not parent.is_dir():
+        raise DataError("output directory does not exist", path=parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError("output directory is not writable", path=parent)
+    if input_path is not None and output.resolve() == Path(input_path).resolve():
+        raise DataError("output would overwrite the input", path=output)
+
+
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and rename it into place only on success,

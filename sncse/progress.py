@@ -43,3 +43,21 @@ def track(items: Iterable[T], total: int | None = None, description: str = "", u
         for item in items:
             yield item
             advance(1)
+
+
+@contextmanager
+def forward_to(advance: Callable[[int], None]):
+    """Inside this block every ``task()`` advances ``advance`` instead of opening a display of its own:
+    one bar over many calls of a function that draws its own (``SentenceEncoder.encode`` per chunk)."""
+    global _factory
+    saved = _factory
+
+    @contextmanager
+    def forwarding(description: str, total: int | None, unit: str = "it"):
+        yield advance
+
+    _factory = forwarding
+    try:
+        yield
+    finally:
+        _factory = saved

@@ -57,6 +57,35 @@ def data_root() -> Path:
 
 
 @pytest.fixture()
+def sigkill_when():
+    """``sigkill_when(cli_args, ready)``: run ``sncse CLI_ARGS`` in a child process and SIGKILL it as soon
+    as ``ready()`` is true (polled every 5 ms); fails if the run ends first. For resume tests."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def run(cli_args: list[str], ready, timeout: float = 120.0) -> None:
+        cmd = [sys.executable, "-c", "from sncse_cli.main import main; main()", *cli_args]
+        proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + timeout
+            while not ready() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read()!r}"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+
+    return run
+
+
+@pytest.fixture()
 def runner():
     from typer.testing import CliRunner
 

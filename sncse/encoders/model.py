@@ -228,6 +228,14 @@ class SentenceEncoder(nn.Module):
         eb = self.encode(b, batch_size=batch_size, normalize=True, show_progress=False)
         return ea @ eb.T
 
+    def build_index(self, sentences: Sequence[str], kind: str = "exact", batch_size: int = 128,
+                    **options: Any) -> Any:
+        """A cosine search index over ``sentences``: ``index.search(queries, k)``, ``index.save(dir)``
+        (``kind`` exact or faiss; see ``sncse.search``)."""
+        from ..search import build_index
+
+        return build_index(self, sentences, kind=kind, batch_size=batch_size, **options)
+
     # ------------------------------------------------------------------ persistence
     def metadata(self) -> dict[str, Any]:
         return {

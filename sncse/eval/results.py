@@ -9,7 +9,8 @@ Schema (``SCHEMA_VERSION`` 1)::
       "tasks": {"sts12": {"spearman": 72.37, "pearson": ..., "mean": ..., "wmean": ..., "pairs": 3108,
                           "split": "test", "subsets": {"MSRpar": {"spearman", "pearson", "pairs"}, ...}},
                 ..., "stsb": {...}, "sickr": {...}},
-      "avg": 76.25,                      # mean of the STS task "spearman" values
+                "<file stem>": {... as above, "split": "file", "file": "<path>", "skipped_rows": 0}},  # own pairs
+      "avg": 76.25,                      # mean of the built-in STS task "spearman" values (null if none)
       "transfer": {"protocol", "tasks": {"mr": {"acc", "devacc", "ndev", "ntest", ...}}, "avg"},   # optional
       "align": {"align", "uniform", "positive_pairs", "sentences", ...},                            # optional
       "published": [{"name", "source", "where", "published": true, "scores", "avg"}, ...],
@@ -132,6 +133,8 @@ def write_mteb(result: dict[str, Any], out_dir: str | Path) -> list[Path]:
     seconds = (result.get("meta") or {}).get("encode_seconds")
     paths = []
     for task, row in result.get("tasks", {}).items():
+        if task not in MTEB_NAMES:  # a user's own pair file has no MTEB task
+            continue
         path = out / f"{MTEB_NAMES[task]}.json"
         write_json(path, mteb_task_result(task, row, evaluation_time=seconds))
         paths.append(path)

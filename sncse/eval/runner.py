@@ -4,6 +4,8 @@ Task specification (comma-separated, case-insensitive; parsed by :func:`sncse.da
 ``sts`` (the 7 STS tasks; in dev mode STS-B dev + SICK-R trial), ``transfer`` (the 7 SentEval transfer
 tasks), ``align`` (alignment/uniformity on STS-B), ``all`` (all three), or single task names
 (``sts12``..``sts16``, ``stsb``, ``sickr``, ``mr``, ``cr``, ``subj``, ``mpqa``, ``sst2``, ``trec``, ``mrpc``).
+A user's own scored pair files (``pairs``) are scored as STS tasks named after each file's stem; with
+``pairs`` and no ``tasks``, only those files are evaluated.
 """
 
 from __future__ import annotations
@@ -59,15 +61,24 @@ def run_eval(
     kfold: int = 10,
     show_progress: bool = True,
     model_name: str | None = None,
+    pairs: list[str | Path] | None = None,
+    columns: str | list[str] | None = None,
+    skip_bad_rows: bool = False,
 ) -> dict[str, Any]:
-    """Evaluate ``model`` (a path/name for ``sncse.load``, ONNX exports included, or a loaded encoder) -> result dict."""
+    """Evaluate ``model`` (a path/name for ``sncse.load``, ONNX exports included, or a loaded encoder) -> result dict.
+
+    ``pairs``: scored pair files (``sncse.data.pairs.load_pairs`` with ``columns``/``skip_bad_rows``),
+    each reported as task ``<file stem>``.
+    """
     from .. import load
     from .alignment import evaluate_alignment
+    from .pairs import evaluate_pairs, load_pair_files, merge_into_sts
     from .sts import encoder_embedder, evaluate_sts
     from .transfer import evaluate_transfer
 
-    plan = parse_tasks(tasks, mode)
+    plan = TaskPlan() if pairs and tasks is None else parse_tasks(tasks, mode)
     check_data(plan, mode, root)
+    own = load_pair_files(pairs or [], columns, skip_bad_rows, reserved=plan.sts, limit=limit)
     start = time.perf_counter()
     if isinstance(model, str | Path):
         model_name = model_name or str(model)
@@ -77,6 +88,8 @@ def run_eval(
         model_name = model_name or getattr(encoder, "base_encoder", None) or type(encoder).__name__
     embed = encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress)
     sts = evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit) if plan.sts else None
+    if own:
+        sts = merge_into_sts(sts, evaluate_pairs(embed, own))
     transfer = (evaluate_transfer(embed, plan.transfer, root=root, kfold=kfold if mode == "test" else min(kfold, 5),
                                   limit=limit) if plan.transfer else None)
     align = evaluate_alignment(embed, root=root, limit=limit) if plan.align else None
@@ -88,5 +101,5 @@ def run_eval(
         model_name, getattr(encoder, "pooler_name", pooler), mode, sts=sts, transfer=transfer, align=align,
         published=published,
         meta={"seconds": round(time.perf_counter() - start, 2), "device": device_str, "batch_size": batch_size,
-              "tasks_spec": tasks},
+              "tasks_spec": tasks, **({"pairs": [str(p) for p in pairs]} if pairs else {})},
     )

@@ -13,6 +13,10 @@ before its branches, so after a crash (even SIGKILL) the branches file never run
 ``resume=True`` truncates both to the last line they agree on, checks that the settings match and
 that every sentence written is the input line it claims to be, and continues from the next line.
 At the end ``<output stem>.stats.json`` records per-branch counts and throughput.
+
+Sharding. ``shard="K/N"`` negates only shard K's contiguous range of input lines (whole chunks, see
+:mod:`sncse.shards`) into ``<output>.shard-K-of-N.jsonl``; the N outputs concatenated in order are the
+unsharded output byte for byte, because every chunk holds the same lines either way.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, SncseError
-from ..io import iter_lines, write_json
+from ..errors import SncseError
+from ..io import check_output_file, iter_lines, write_json
 from ..progress import task
+from ..shards import Shard, parse_shard
 from .base import FAITHFUL_BRANCHES, IMPROVED_BRANCHES, MODES, SKIP_BRANCHES
 
 log = logging.getLogger(__name__)
@@ -63,16 +68,6 @@ def format_pair(sentence: str, negation: str) -> str:
     return json.dumps([sentence, negation]) + "\n"
 
 
-def _check_output(output: Path) -> None:
-    parent = output.parent if str(output.parent) else Path(".")
-    if output.is_dir():
-        raise DataError("output is a directory, expected a file name", path=output)
-    if not parent.is_dir():
-        raise DataError("output directory does not exist", path=parent)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise DataError("output directory is not writable", path=parent)
-
-
 def _count_complete_lines(path: Path) -> int:
     with open(path, "rb") as fh:
         return sum(1 for line in fh if line.endswith(b"\n"))
@@ -90,13 +85,22 @@ def _truncate_to_lines(path: Path, n: int) -> None:
         fh.truncate(size)
 
 
-def _verify_partial(input_path: Path, data_path: Path, branches: list[str], errors: str) -> None:
+def _range_lines(input_path: Path, errors: str, start: int, stop: int) -> Iterator[str]:
+    """Input lines ``start`` .. ``stop - 1`` (0-based)."""
+    for i, line in enumerate(iter_lines(input_path, errors=errors)):
+        if i >= stop:
+            return
+        if i >= start:
+            yield line
+
+
+def _verify_partial(lines: Iterator[str], input_path: Path, data_path: Path, branches: list[str],
+                    first_line: int) -> None:
     """Every sentence already written must be its input line (stripped): a partial output of another
     input, or of an edited one, is refused rather than silently continued."""
     with open(data_path, encoding="utf-8", newline="\n") as data:
-        lines = iter_lines(input_path, errors=errors)
         written = 0
-        for lineno, branch in enumerate(branches, start=1):
+        for lineno, branch in enumerate(branches, start=first_line + 1):
             source = next(lines, None)
             if source is None:
                 raise SncseError(f"cannot resume: the partial output has more lines than {input_path}; "
@@ -110,13 +114,8 @@ def _verify_partial(input_path: Path, data_path: Path, branches: list[str], erro
                                  setting="resume")
 
 
-def _resume_point(input_path: Path, output: Path, meta: dict[str, Any], errors: str) -> tuple[int, Counter, int]:
-    """(input lines done, branch counts so far, output lines so far) from a partial run, truncating it
-    to a consistent state; (0, empty, 0) when there is nothing to resume."""
-    data_path, branches_path, meta_path = partial_paths(output)
-    if not (data_path.exists() and branches_path.exists() and meta_path.exists()):
-        log.info("no partial output of %s to resume; starting from the first line", output)
-        return 0, Counter(), 0
+def _read_partial_meta(meta_path: Path, data_path: Path, meta: dict[str, Any]) -> None:
+    """Refuse to continue a partial output made with other settings."""
     try:
         old = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
@@ -127,25 +126,58 @@ def _resume_point(input_path: Path, output: Path, meta: dict[str, Any], errors: 
             raise SncseError(f"cannot resume: the partial output was made with {key}={old.get(key)!r}, this run "
                              f"has {key}={value!r}; rerun with the same settings or start again without resuming",
                              path=data_path, setting="resume")
-    with open(branches_path, encoding="utf-8", errors="replace", newline="\n") as fh:
-        branches = [b[:-1] for b in fh if b.endswith("\n")]
-    if "" in branches:  # never written by us: keep what precedes it
-        branches = branches[: branches.index("")]
-    data_lines = _count_complete_lines(data_path)
-    # The data file is written before the branches file: keep the longest prefix both cover.
-    written = 0
-    n_in = 0
+
+
+def _consistent_prefix(branches: list[str], data_lines: int) -> tuple[int, int]:
+    """(input lines, output lines) of the longest prefix both partial files cover. The data file is
+    written before the branches file, so the branches never run ahead of the data after a crash."""
+    written = n_in = 0
     for b in branches:
         w = 0 if b in SKIP_BRANCHES else 1
         if written + w > data_lines:
             break
         written += w
         n_in += 1
+    return n_in, written
+
+
+def _resume_point(input_path: Path, output: Path, meta: dict[str, Any], errors: str,
+                  first_line: int, last_line: int) -> tuple[int, Counter, int]:
+    """(input lines done, branch counts so far, output lines so far) of a partial run over input lines
+    ``first_line`` .. ``last_line - 1``, truncating it to a consistent state; (0, empty, 0) when there
+    is nothing to resume."""
+    data_path, branches_path, meta_path = partial_paths(output)
+    if not (data_path.exists() and branches_path.exists() and meta_path.exists()):
+        log.info("no partial output of %s to resume; starting from the first line", output)
+        return 0, Counter(), 0
+    _read_partial_meta(meta_path, data_path, meta)
+    with open(branches_path, encoding="utf-8", errors="replace", newline="\n") as fh:
+        branches = [b[:-1] for b in fh if b.endswith("\n")]
+    if "" in branches:  # never written by us: keep what precedes it
+        branches = branches[: branches.index("")]
+    n_in, written = _consistent_prefix(branches, _count_complete_lines(data_path))
     _truncate_to_lines(branches_path, n_in)
     _truncate_to_lines(data_path, written)
-    _verify_partial(input_path, data_path, branches[:n_in], errors)
-    log.info("resuming after input line %d (%d lines written)", n_in, written)
+    lines = _range_lines(input_path, errors, first_line, last_line)
+    _verify_partial(lines, input_path, data_path, branches[:n_in], first_line)
+    log.info("resuming after input line %d (%d lines written)", first_line + n_in, written)
     return n_in, Counter(branches[:n_in]), written
+
+
+def _start_partial(input_path: Path, output: Path, meta: dict[str, Any], errors: str, resume: bool,
+                   first_line: int, last_line: int) -> tuple[int, Counter, int]:
+    """Resume the partial output (``resume``) or start a fresh one; returns what ``_resume_point`` does."""
+    data_path, branches_path, meta_path = partial_paths(output)
+    if resume:
+        done, counts, written = _resume_point(input_path, output, meta, errors, first_line, last_line)
+        if done:
+            return done, counts, written
+    elif data_path.exists():
+        log.info("discarding the partial output of an earlier run (resume=True continues it)")
+    write_json(meta_path, meta)
+    data_path.write_bytes(b"")
+    branches_path.write_bytes(b"")
+    return 0, Counter(), 0
 
 
 def _chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
@@ -159,10 +191,46 @@ def _chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
-def _skip(lines: Iterator[str], n: int) -> Iterator[str]:
-    for i, line in enumerate(lines):
-        if i >= n:
-            yield line
+def _negate_into_partial(negator: Any, lines: Iterator[str], chunk_size: int, output: Path,
+                         advance: Any) -> tuple[Counter, int, int]:
+    """Negate ``lines`` chunk by chunk, appending to the partial files; (branch counts, lines written,
+    input lines done) of this run."""
+    data_path, branches_path, _ = partial_paths(output)
+    counts: Counter = Counter()
+    written = done = 0
+    with open(data_path, "a", encoding="utf-8", newline="\n") as data_fh, \
+            open(branches_path, "a", encoding="utf-8", newline="\n") as br_fh:
+        for results in negator.map(_chunks(lines, chunk_size)):
+            # data before branches: after a crash the branches file never runs ahead of the data
+            data_fh.write("".join(format_pair(r.sentence, r.negation) for r in results if not r.skipped))
+            data_fh.flush()
+            br_fh.write("".join(r.branch + "\n" for r in results))
+            br_fh.flush()
+            counts.update(r.branch for r in results)
+            written += sum(1 for r in results if not r.skipped)
+            done += len(results)
+            advance(len(results))
+        os.fsync(data_fh.fileno())
+    return counts, written, done
+
+
+def _branch_counts(counts: Counter, mode: str) -> dict[str, int]:
+    """Every branch of a built-in backend (zeros included, in rule order); a plugin's own names as they
+    occurred."""
+    order = FAITHFUL_BRANCHES if mode == "faithful" else IMPROVED_BRANCHES
+    known = set(order) | SKIP_BRANCHES
+    branch_counts = {b: counts.get(b, 0) for b in order} if all(b in known for b in counts) else {}
+    branch_counts.update({b: c for b, c in sorted(counts.items()) if b not in branch_counts})
+    return branch_counts
+
+
+def _check_options(mode: str, errors: str, workers: int, batch_size: int, chunk_size: int) -> None:
+    if mode not in MODES:
+        raise SncseError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
+    if errors not in ERRORS:
+        raise SncseError(f"unknown errors value '{errors}'; choose one of: {', '.join(ERRORS)}", setting="errors")
+    if workers < 1 or batch_size < 1 or chunk_size < 1:
+        raise SncseError("workers, batch size and chunk size must be at least 1")
 
 
 def negate_file(
@@ -178,106 +246,90 @@ def negate_file(
     errors: str = "strict",
     max_chars: int | None = None,
     model: str | None = None,
+    shard: str | Shard | None = None,
 ) -> dict[str, Any]:
     """Negate every line of ``input_path`` into ``output_path`` (JSON Lines); return the statistics.
 
     ``backend`` is a registered negator name; ``model`` is passed to it when given (spaCy pipeline).
     ``chunk_size`` lines are negated, written and flushed at a time (the resume granularity).
+    ``shard`` ("K/N") negates only shard K's lines, into the output name with ``.shard-K-of-N`` added.
     """
     from .. import registry
+    from .parallel import ChunkNegator
 
     t_start = time.perf_counter()
     input_path = Path(input_path)
-    output = Path(output_path) if output_path is not None else default_output_path(input_path)
-    if mode not in MODES:
-        raise SncseError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
-    if errors not in ERRORS:
-        raise SncseError(f"unknown errors value '{errors}'; choose one of: {', '.join(ERRORS)}", setting="errors")
-    if workers < 1 or batch_size < 1 or chunk_size < 1:
-        raise SncseError("workers, batch size and chunk size must be at least 1")
+    shard = parse_shard(shard)
+    output = shard.output_path(output_path if output_path is not None else default_output_path(input_path))
+    _check_options(mode, errors, workers, batch_size, chunk_size)
     backend_name = registry.resolve_name("negators", backend)
     # One pass first: count the lines and reject invalid UTF-8 before anything is written.
     n_lines = sum(1 for _ in iter_lines(input_path, errors=errors))
-    _check_output(output)
-    if output.resolve() == input_path.resolve():
-        raise DataError("output would overwrite the input", path=output)
+    check_output_file(output, input_path)
+    first, last = shard.line_range(n_lines, block=chunk_size)
 
-    options: dict[str, Any] = {"mode": mode, "batch_size": batch_size}
-    if max_chars is not None:
-        options["max_chars"] = max_chars
-    if model is not None:
-        options["model"] = model
-    meta = {"input": str(input_path.resolve()), "backend": backend_name, "mode": mode,
-            "max_chars": max_chars, "model": model}
-    data_path, branches_path, meta_path = partial_paths(output)
-    start, counts, written = _resume_point(input_path, output, meta, errors) if resume else (0, Counter(), 0)
-    if start == 0:
-        counts, written = Counter(), 0
-        if data_path.exists() and not resume:
-            log.info("discarding the partial output of an earlier run (resume=True continues it)")
-        write_json(meta_path, meta)
-        data_path.write_bytes(b"")
-        branches_path.write_bytes(b"")
+    # only the options given: a plugin negator need not take max_chars or model
+    options = {k: v for k, v in {"mode": mode, "batch_size": batch_size, "max_chars": max_chars,
+                                 "model": model}.items() if v is not None}
+    meta: dict[str, Any] = {"input": str(input_path.resolve()), "backend": backend_name, "mode": mode,
+                            "max_chars": max_chars, "model": model}
+    if not shard.is_whole:  # a shard's lines depend on the chunk size: resume only the same range
+        meta.update(shard=str(shard), line_range=[first, last])
+    done_before, counts, written = _start_partial(input_path, output, meta, errors, resume, first, last)
 
     t_loop = time.perf_counter()
-    done_now = 0
+    done = [done_before]  # for the message if the run stops
     try:
-        from .parallel import ChunkNegator
-
         # workers start before the progress display's thread does (forking a threaded process is unsafe)
         with ChunkNegator(backend_name, options, workers) as negator, \
-                open(data_path, "a", encoding="utf-8", newline="\n") as data_fh, \
-                open(branches_path, "a", encoding="utf-8", newline="\n") as br_fh, \
-                task("negating", total=n_lines, unit="sent") as advance:
-            advance(start)
-            lines = _skip(iter_lines(input_path, errors=errors), start)
-            for results in negator.map(_chunks(lines, chunk_size)):
-                # data before branches: after a crash the branches file never runs ahead of the data
-                data_fh.write("".join(format_pair(r.sentence, r.negation) for r in results if not r.skipped))
-                data_fh.flush()
-                br_fh.write("".join(r.branch + "\n" for r in results))
-                br_fh.flush()
-                counts.update(r.branch for r in results)
-                written += sum(1 for r in results if not r.skipped)
-                done_now += len(results)
-                advance(len(results))
-            os.fsync(data_fh.fileno())
+                task("negating", total=last - first, unit="sent") as advance:
+            advance(done_before)
+
+            def step(n: int) -> None:
+                done[0] += n
+                advance(n)
+
+            lines = _range_lines(input_path, errors, first + done_before, last)
+            new_counts, new_written, done_now = _negate_into_partial(negator, lines, chunk_size, output, step)
     except BaseException:
-        if data_path.exists():
+        if partial_paths(output)[0].exists():
             log.warning("stopped after %d of %d lines; the partial output is kept (%s): resume to continue",
-                        start + done_now, n_lines, data_path)
+                        done[0], last - first, partial_paths(output)[0])
         raise
     loop_s = time.perf_counter() - t_loop
+    _publish(output)
+    counts.update(new_counts)
+    return _write_stats(output, {
+        "input": str(input_path), "output": str(output), "backend": backend_name, "mode": mode,
+        "workers": workers, "batch_size": batch_size, "shard": str(shard), "line_range": [first, last],
+        "lines_in": last - first, "lines_written": written + new_written,
+    }, counts, mode, resumed_from=first + done_before if done_before else 0, done_now=done_now,
+        loop_s=loop_s, total_s=time.perf_counter() - t_start)
+
+
+def _publish(output: Path) -> None:
+    """Rename the complete partial output into place and drop its bookkeeping files."""
+    data_path, branches_path, meta_path = partial_paths(output)
     os.replace(data_path, output)
     for p in (branches_path, meta_path):
         p.unlink(missing_ok=True)
 
-    order = FAITHFUL_BRANCHES if mode == "faithful" else IMPROVED_BRANCHES
-    known = set(order) | SKIP_BRANCHES
-    if all(b in known for b in counts):  # a built-in backend: every branch, zeros included
-        branch_counts = {b: counts.get(b, 0) for b in order}
-    else:  # a plugin with its own (or no) branch names: what occurred
-        branch_counts = {}
-    branch_counts.update({b: c for b, c in sorted(counts.items()) if b not in branch_counts})
+
+def _write_stats(output: Path, head: dict[str, Any], counts: Counter, mode: str, *, resumed_from: int,
+                 done_now: int, loop_s: float, total_s: float) -> dict[str, Any]:
+    """``<output stem>.stats.json``: the run's settings, per-branch counts, skips and throughput."""
     skipped = {b: counts.get(b, 0) for b in sorted(SKIP_BRANCHES)}
     if skipped["too_long"]:
         log.warning("%d line(s) longer than max_chars were skipped (branch too_long)", skipped["too_long"])
     stats: dict[str, Any] = {
-        "input": str(input_path),
-        "output": str(output),
-        "backend": backend_name,
-        "mode": mode,
-        "workers": workers,
-        "batch_size": batch_size,
-        "lines_in": n_lines,
-        "lines_written": written,
+        **head,
         "skipped": skipped,
-        "branches": branch_counts,
-        "resumed_from_line": start,
+        "branches": _branch_counts(counts, mode),
+        "resumed_from_line": resumed_from,
         "lines_this_run": done_now,
         "negate_seconds": round(loop_s, 3),
         "lines_per_second": round(done_now / loop_s, 1) if loop_s > 0 else None,
-        "total_seconds": round(time.perf_counter() - t_start, 3),
+        "total_seconds": round(total_s, 3),
     }
     stats_path = stats_path_for(output)
     write_json(stats_path, stats)

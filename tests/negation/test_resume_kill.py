@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 from sncse.negation import io as nio
 
 
@@ -18,7 +12,7 @@ def _count_lines(path) -> int:
         return 0
 
 
-def test_sigkill_then_resume_equals_uninterrupted(tmp_path, wiki_lines, runner, cli_app):
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path, wiki_lines, runner, cli_app, sigkill_when):
     lines = wiki_lines[1000:1500]
     lines[10:10] = ["", "  "]
     src = tmp_path / "in.txt"
@@ -26,22 +20,8 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, wiki_lines, runner, 
     out = tmp_path / "killed.jsonl"
     _, branches, _ = nio.partial_paths(out)
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-c", "from sncse_cli.main import main; main()", "-q", "negate", str(src), "-o", str(out),
-           "--chunk-size", "10", "--batch-size", "8"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while _count_lines(branches) < 60 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read()!r}"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    sigkill_when(["-q", "negate", str(src), "-o", str(out), "--chunk-size", "10", "--batch-size", "8"],
+                 lambda: _count_lines(branches) >= 60)
     done = _count_lines(branches)
     assert 60 <= done < len(lines)
     assert not out.exists()  # nothing at the output path until the run is complete

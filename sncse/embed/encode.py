@@ -1,0 +1,259 @@
+"""Embed every line of a corpus into ``OUT.npy``: in chunks, resumable, shardable, written atomically.
+
+Output. ``OUT.npy`` holds one row per input line, in input order (float32, or float16 to halve it;
+L2-normalised rows with ``normalize``). ``OUT.npy.json`` beside it (the sidecar) says what the rows
+are: model, pooler, dim, count, dtype, normalize, the input's path, sha256 and line range. Both are
+renamed into place only when complete.
+
+Chunks. The input is embedded ``chunk_size`` lines at a time (one ``SentenceEncoder.encode`` call:
+repeated lines embedded once, length-sorted batches). Each finished chunk is saved atomically under
+``.OUT.npy.partial/``; ``resume=True`` keeps the chunks a killed run finished (after checking that the
+settings and the input's sha256 are the same) and embeds only the rest. At the end the chunks are
+concatenated into ``OUT.npy`` and the partial folder is removed.
+
+Shards. ``shard="K/N"`` embeds only shard K's lines (whole chunks counted from the first line, see
+:mod:`sncse.shards`) into ``OUT.shard-K-of-N.npy``. Every chunk holds the same lines, sharded or not,
+so each line meets the same batch-mates and gets the same float bits: :func:`merge_shards` of the N
+outputs is byte for byte the array of one unsharded run (same machine and settings).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, SncseError
+from ..io import atomic_write, check_output_file, read_json, write_json
+from ..progress import forward_to, task
+from ..shards import Shard, parse_shard
+from .corpus import CorpusScan, read_corpus_lines, scan_corpus
+from .npy import write_rows
+
+log = logging.getLogger(__name__)
+
+DTYPES = ("float32", "float16")
+DEFAULT_CHUNK_SIZE = 4096
+SIDECAR_VERSION = 1
+#: sidecar keys every shard of one corpus must share for the shards to be merged
+SHARED_KEYS = ("model", "pooler", "dim", "dtype", "normalize", "input_sha256", "input_lines", "format",
+               "chunk_size", "empty_lines")
+
+
+def sidecar_path(output: str | Path) -> Path:
+    """``emb.npy`` -> ``emb.npy.json``."""
+    return Path(str(output) + ".json")
+
+
+def partial_dir(output: str | Path) -> Path:
+    """The folder of finished chunks of an incomplete run: ``.emb.npy.partial`` beside the output."""
+    output = Path(output)
+    return output.with_name(f".{output.name}.partial")
+
+
+def read_sidecar(array_path: str | Path) -> dict[str, Any]:
+    """The sidecar of an ``encode_file`` output (``DataError`` if it is missing)."""
+    path = sidecar_path(array_path)
+    if not path.is_file():
+        raise DataError(f"no sidecar {path.name} beside the array (written by encode_file / sncse encode)",
+                        path=array_path)
+    return read_json(path)
+
+
+def _chunk_path(partial: Path, index: int) -> Path:
+    return partial / f"chunk-{index:08d}.npy"
+
+
+def _finished_chunk(path: Path, rows: int, dim: int, dtype: str) -> bool:
+    """A chunk file a killed run completed (written atomically, so it is whole or absent)."""
+    try:
+        arr = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return False
+    return arr.shape == (rows, dim) and arr.dtype == np.dtype(dtype)
+
+
+def _open_partial(partial: Path, meta: dict[str, Any], resume: bool) -> None:
+    """Check (``resume``) or start the partial folder; a stale one is replaced when not resuming."""
+    meta_path = partial / "meta.json"
+    if resume and meta_path.is_file():
+        old = read_json(meta_path)
+        for key, value in meta.items():
+            if old.get(key) != value:
+                raise SncseError(f"cannot resume: the partial output was made with {key}={old.get(key)!r}, this "
+                                 f"run has {key}={value!r}; rerun with the same settings or start again "
+                                 "without resuming", path=partial, setting="resume")
+        return
+    if resume:
+        log.info("no partial output to resume in %s; starting from the first line", partial)
+    elif partial.exists():
+        log.info("discarding the partial output of an earlier run (resume to continue it)")
+    if partial.exists():  # chunks without their settings are not trusted
+        shutil.rmtree(partial)
+    partial.mkdir()
+    write_json(meta_path, meta)
+
+
+def _chunks(path: Path, fmt: str, first: int, last: int, size: int) -> Iterator[tuple[int, list[str]]]:
+    """(global chunk index, texts) for input lines ``first`` .. ``last - 1``; ``first`` is a multiple of
+    ``size``, so chunk boundaries are the same whichever shard reads them."""
+    texts: list[str] = []
+    index = first // size
+    for text in read_corpus_lines(path, fmt, first, last):
+        texts.append(text)
+        if len(texts) == size:
+            yield index, texts
+            index, texts = index + 1, []
+    if texts:
+        yield index, texts
+
+
+def _embed_chunk(model: Any, texts: list[str], dim: int, batch_size: int, normalize: bool,
+                 dtype: str) -> np.ndarray:
+    """One row per text; an empty text (allowed only with empty_lines="zero") gets a zero row."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    keep = [i for i, t in enumerate(texts) if t]
+    if keep:
+        out[keep] = model.encode([texts[i] for i in keep], batch_size=batch_size, normalize=normalize,
+                                 show_progress=True)
+    return out.astype(dtype, copy=False)
+
+
+def _write_npy(output: Path, parts: Sequence[Path], rows: int, dim: int, dtype: str) -> None:
+    """Concatenate the saved row blocks ``parts`` into ``output``."""
+    write_rows(output, (np.load(p, mmap_mode="r") for p in parts), rows, dim, dtype)
+
+
+def _model_meta(model: Any, model_name: str | None) -> dict[str, Any]:
+    return {"model": model_name or getattr(model, "base_encoder", None) or type(model).__name__,
+            "pooler": getattr(model, "pooler_name", None),
+            "dim": int(model.hidden_size),
+            "max_length": getattr(model, "inference_max_length", None)}
+
+
+def encode_file(
+    model: Any,
+    input_path: str | Path,
+    output: str | Path,
+    *,
+    fmt: str = "auto",
+    batch_size: int = 128,
+    normalize: bool = False,
+    dtype: str = "float32",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    resume: bool = False,
+    shard: str | Shard | None = None,
+    empty_lines: str = "error",
+    pooler: str | None = None,
+    device: str = "auto",
+    model_name: str | None = None,
+) -> dict[str, Any]:
+    """Embed every line of ``input_path`` into ``output`` (``.npy``) and its sidecar; return the sidecar
+    plus timing. ``model`` is a ``SentenceEncoder`` or anything ``SentenceEncoder.load`` takes (loaded
+    only after the input has been checked)."""
+    t_start = time.perf_counter()
+    input_path = Path(input_path)
+    shard = parse_shard(shard)
+    output = shard.output_path(output)
+    if dtype not in DTYPES:
+        raise SncseError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}", setting="dtype")
+    if batch_size < 1 or chunk_size < 1:
+        raise SncseError("batch size and chunk size must be at least 1")
+    if output.suffix != ".npy":
+        raise DataError("output must be a .npy file name", path=output)
+    check_output_file(output, input_path)
+    scan: CorpusScan = scan_corpus(input_path, fmt, empty_lines)
+    first, last = shard.line_range(scan.lines, block=chunk_size)
+
+    if isinstance(model, str | Path):
+        from ..encoders import SentenceEncoder
+
+        model_name = model_name or str(model)
+        model = SentenceEncoder.load(str(model), pooler=pooler, device=device)
+    info = _model_meta(model, model_name)
+    meta = {**info, "normalize": normalize, "dtype": dtype, "input": str(input_path.resolve()),
+            "input_sha256": scan.sha256, "input_lines": scan.lines, "format": scan.format,
+            "chunk_size": chunk_size, "empty_lines": empty_lines, "shard": str(shard), "line_range": [first, last]}
+    partial = partial_dir(output)
+    _open_partial(partial, meta, resume)
+
+    t_loop = time.perf_counter()
+    parts: list[Path] = []
+    embedded = resumed = 0
+    try:
+        with task("encoding", total=last - first, unit="sent") as advance:
+            for index, texts in _chunks(input_path, scan.format, first, last, chunk_size):
+                path = _chunk_path(partial, index)
+                parts.append(path)
+                if resume and _finished_chunk(path, len(texts), info["dim"], dtype):
+                    resumed += 1
+                    advance(len(texts))
+                    continue
+                with forward_to(advance):  # encode's own progress, on this one bar
+                    block = _embed_chunk(model, texts, info["dim"], batch_size, normalize, dtype)
+                advance(len(texts) - len(dict.fromkeys(t for t in texts if t)))  # repeats, empties: done too
+                with atomic_write(path, "wb", encoding=None) as fh:
+                    np.save(fh, block)
+                embedded += len(texts)
+    except BaseException:
+        log.warning("stopped; %d finished chunk(s) are kept in %s: resume to continue",
+                    len(parts) - 1, partial)
+        raise
+    loop_s = time.perf_counter() - t_loop
+    if resumed:
+        log.info("resumed: %d finished chunk(s) kept, %d line(s) embedded now", resumed, embedded)
+
+    _write_npy(output, parts, last - first, info["dim"], dtype)
+    empty_here = sum(1 for n in scan.empty if first < n <= last)
+    sidecar = {"version": SIDECAR_VERSION, **{k: v for k, v in meta.items() if k != "line_range"},
+               "count": last - first, "line_range": [first, last], "empty_lines_zeroed": empty_here,
+               "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    write_json(sidecar_path(output), sidecar)
+    shutil.rmtree(partial)
+    return {**sidecar, "output": str(output), "sidecar": str(sidecar_path(output)), "resumed_chunks": resumed,
+            "lines_this_run": embedded, "encode_seconds": round(loop_s, 3),
+            "sentences_per_second": round(embedded / loop_s, 1) if embedded and loop_s > 0 else None,
+            "total_seconds": round(time.perf_counter() - t_start, 3)}
+
+
+def merge_shards(shards: Sequence[str | Path], output: str | Path) -> dict[str, Any]:
+    """Join the ``.npy`` outputs of ``encode_file(..., shard="K/N")`` for K = 1..N into ``output``: the
+    array (and sidecar) one unsharded run writes. Refuses shards of different runs, and gaps or overlaps."""
+    paths = [Path(p) for p in shards]
+    if not paths:
+        raise SncseError("no shard files to merge")
+    output = Path(output)
+    if output.suffix != ".npy":
+        raise DataError("output must be a .npy file name", path=output)
+    cars = sorted(((read_sidecar(p), p) for p in paths), key=lambda cp: cp[0]["line_range"][0])
+    ref, ref_path = cars[0]
+    for car, p in cars[1:]:
+        for key in SHARED_KEYS:
+            if car.get(key) != ref.get(key):
+                raise DataError(f"not a shard of the same run as {ref_path}: {key}={car.get(key)!r} there "
+                                f"{ref.get(key)!r}", path=p)
+    at = 0
+    for car, p in cars:
+        start, stop = car["line_range"]
+        if start > at:
+            raise DataError(f"input lines {at + 1}-{start} are in none of the shards given (a shard missing?)",
+                            path=p)
+        if start < at:
+            raise DataError(f"overlaps the previous shard (lines {start + 1}-{at})", path=p)
+        at = stop
+    if at != ref["input_lines"]:
+        raise DataError(f"input lines {at + 1}-{ref['input_lines']} are in none of the shards given "
+                        "(a shard missing?)", path=cars[-1][1])
+    _write_npy(output, [p for _, p in cars], at, ref["dim"], ref["dtype"])
+    sidecar = {**ref, "shard": "1/1", "count": at, "line_range": [0, at],
+               "empty_lines_zeroed": sum(c.get("empty_lines_zeroed", 0) for c, _ in cars),
+               "merged_from": [str(p) for _, p in cars],
+               "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    write_json(sidecar_path(output), sidecar)
+    return {**sidecar, "output": str(output), "sidecar": str(sidecar_path(output))}
