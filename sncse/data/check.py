@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SncseError
-from .root import data_root, senteval_dir
+from .root import data_root, resolve_data_root, senteval_dir
 from .senteval import (
     EXPECTED_TRANSFER,
     STS_TASKS,
@@ -95,13 +95,19 @@ def check_data(root: str | Path | None = None, transfer: bool = True) -> list[Ta
 def summary(rows: list[TaskCheck], root: str | Path | None = None) -> dict[str, Any]:
     """JSON-ready summary: root, ok, the rows, and a ``how_to_fix`` line when something is wrong."""
     bad = [r for r in rows if not r.ok]
+    source = resolve_data_root(root)
     out: dict[str, Any] = {
         "root": str(data_root(root)),
+        "source": source.kind,
         "senteval_dir": str(senteval_dir(root)),
         "ok": not bad,
         "tasks": [dict(asdict(r), ok=r.ok) for r in rows],
     }
-    if bad:
+    if bad and source.is_sample:
+        out["how_to_fix"] = ("the embedded sample holds only STS-B dev/test: run `sncse data download` for "
+                             "SentEval's sets, or set SNCSE_DATA / --data-root to a folder holding "
+                             "senteval/downstream/")
+    elif bad:
         out["how_to_fix"] = ("run `sncse data download` (or `sncse data download --archive senteval.tar` with "
                              "an archive fetched elsewhere), or set SNCSE_DATA / --data-root to a folder "
                              "holding senteval/downstream/")
