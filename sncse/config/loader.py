@@ -168,6 +168,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"key 'loss.mix_mask': expected 'zero' or 'remove', got {cfg.loss.mix_mask!r}")
     if cfg.train.amp not in ("auto", "bf16", "fp16", "off"):
         raise ConfigError(f"key 'train.amp': expected auto|bf16|fp16|off, got {cfg.train.amp!r}")
+    if cfg.data.batching not in ("shuffle", "bucket"):
+        raise ConfigError(f"key 'data.batching': expected shuffle|bucket, got {cfg.data.batching!r}")
     if cfg.data.format not in ("auto", "text", "negations", "nli"):
         raise ConfigError(f"key 'data.format': expected auto|text|negations|nli, got {cfg.data.format!r}")
     if cfg.eval.mode not in ("test", "dev"):
