@@ -12,9 +12,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${DEMO_OUT:-demo-out}
 ENCODER=${DEMO_ENCODER:-minilm}
-STEPS=${DEMO_STEPS:-40}
+STEPS=${DEMO_STEPS:-24}
 BATCH=${DEMO_BATCH:-64}
-EVAL_STEPS=${DEMO_EVAL_STEPS:-10}
+LR=${DEMO_LR:-2e-5}
+EVAL_STEPS=${DEMO_EVAL_STEPS:-8}
 NEG_N=${DEMO_NEG_N:-1000}
 LINES=${DEMO_LINES:-}
 PY=${PYTHON:-python}
@@ -22,6 +23,8 @@ EVAL_LIMIT=()
 [[ -n "${DEMO_EVAL_LIMIT:-}" ]] && EVAL_LIMIT=(--limit "$DEMO_EVAL_LIMIT")
 mkdir -p "$OUT"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+STARTED=$(date +%s)
+LOAD_START=$("$PY" -c 'import os; print(" ".join(f"{x:.2f}" for x in os.getloadavg()))')
 
 step "1/7 data"
 # the data root sncse resolves, and the corpus in it (the sample's when the root holds none)
@@ -53,23 +56,25 @@ sncse negate "$CORPUS" -o "$OUT/corpus.negations.jsonl" --workers 2 --resume
 step "3/7 score the starting encoder ($ENCODER, mean pooler) on $TASKS"
 sncse eval "$ENCODER" --pooler mean --tasks "$TASKS" ${EVAL_LIMIT[@]+"${EVAL_LIMIT[@]}"} --json "$OUT/eval_start.json"
 
-step "4/7 train SNCSE on $ENCODER: $STEPS steps of $BATCH sentences, mean pooler (CPU)"
+step "4/7 train SNCSE on $ENCODER: $STEPS steps of $BATCH sentences, lr $LR, mean pooler (CPU)"
 sncse train -c "$HERE/configs/minilm.yaml" --encoder "$ENCODER" --pooler mean --data "$OUT/corpus.negations.jsonl" \
-  -o "$OUT/run" --overwrite --set train.device=cpu --set train.max_steps="$STEPS" \
+  -o "$OUT/run" --overwrite --set train.device=cpu --set train.max_steps="$STEPS" --set optim.lr="$LR" \
   --set train.batch_size="$BATCH" --set train.eval_steps="$EVAL_STEPS" --set train.log_steps=5 \
   --set train.save_steps=-1
 
 step "5/7 score the trained model (its best STS-B dev checkpoint) on $TASKS"
 sncse eval "$OUT/run" --tasks "$TASKS" ${EVAL_LIMIT[@]+"${EVAL_LIMIT[@]}"} --json "$OUT/eval_trained.json"
 
-step "6/7 before and after: STS, and how close a sentence stays to its negation"
+step "6/7 how close a sentence stays to its negation (SNCSE's soft negatives), before and after"
 sncse analyze "$ENCODER" "$OUT/run" --pooler mean --negation --n "$NEG_N" --out "$OUT/analysis" \
   --json "$OUT/analysis/negation.json"
-"$PY" "$HERE/scripts/demo_summary.py" "$OUT/eval_start.json" "$OUT/eval_trained.json" "$OUT/analysis/negation.json" \
-  --json "$OUT/summary.json"
 
 step "7/7 the 5 worst-ranked $TOP_TASK pairs, and a sentence-transformers export"
 sncse analyze "$OUT/run" --top 5 "$TOP_TASK" --json "$OUT/analysis/top5_$TOP_TASK.json"
 sncse export "$OUT/run" -o "$OUT/exported" --overwrite
 
-printf '\nDone. In %s/: summary.json, eval_start.json, eval_trained.json, run/, analysis/, exported/\n' "$OUT"
+step "before and after training"
+"$PY" "$HERE/scripts/demo_summary.py" "$OUT/eval_start.json" "$OUT/eval_trained.json" "$OUT/analysis/negation.json" \
+  --json "$OUT/summary.json" --started "$STARTED" --load-start "$LOAD_START" --data "$SOURCE $ROOT" \
+  --settings "encoder=$ENCODER steps=$STEPS batch=$BATCH lr=$LR eval_steps=$EVAL_STEPS lines=${LINES:-all}"
+printf '\nIn %s/: summary.json, eval_start.json, eval_trained.json, run/, analysis/, exported/\n' "$OUT"

@@ -2,16 +2,21 @@
 
 Reads the two ``sncse eval --json`` results and the ``sncse analyze --negation --json`` result, prints
 the STS scores of both models task by task with the change, and the mean cosine of a sentence and its
-negation before and after training (SNCSE's soft-negative shift), and writes the same as JSON.
+negation before and after training (SNCSE's soft-negative shift), and writes the same as JSON, with the
+demo's wall time, the machine and its load average when ``--started`` is given.
 
-    python scripts/demo_summary.py START.json TRAINED.json NEGATION.json --json summary.json
+    python scripts/demo_summary.py START.json TRAINED.json NEGATION.json --json summary.json \
+        [--started UNIX_TIME --load-start "1.0 0.8 0.5" --data "sample PATH" --settings "..."]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +52,10 @@ def render(summary: dict[str, Any]) -> str:
     if "soft_negative_mean" in summary:
         s = summary["soft_negative_mean"]
         lines.append(row("cos(sentence, negation)", s["start"], s["trained"], digits=4))
+    if "run" in summary:
+        r = summary["run"]
+        lines.append(f"wall time {r['wall_seconds'] / 60:.1f} min on {r['cpu_count']} CPU(s), load average "
+                     f"{r['load_start']} at the start and {r['load_end']} at the end")
     lines.append("the trained model scores at or above the starting encoder" if summary["not_below_start"] else
                  "WARNING: the trained model scores below the starting encoder")
     return "\n".join(lines)
@@ -58,9 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("trained", type=Path, help="sncse eval --json of the trained model")
     ap.add_argument("negation", type=Path, nargs="?", help="sncse analyze --negation --json of both")
     ap.add_argument("--json", type=Path, help="also write the summary here")
+    ap.add_argument("--started", type=float, help="when the demo started (seconds since the epoch)")
+    ap.add_argument("--load-start", help="the load average when it started")
+    ap.add_argument("--data", help="the data source and root it used")
+    ap.add_argument("--settings", help="the demo's settings, as text")
     args = ap.parse_args(argv)
     read = lambda p: json.loads(p.read_text(encoding="utf-8"))  # noqa: E731
     summary = summarize(read(args.start), read(args.trained), read(args.negation) if args.negation else None)
+    if args.started is not None:
+        summary["run"] = {"wall_seconds": round(time.time() - args.started, 1), "cpu_count": os.cpu_count(),
+                          "platform": platform.platform(), "load_start": args.load_start,
+                          "load_end": " ".join(f"{x:.2f}" for x in os.getloadavg()), "data": args.data,
+                          "settings": args.settings}
     print(render(summary))
     if args.json:
         from sncse.io import write_json
