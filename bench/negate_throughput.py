@@ -11,7 +11,7 @@
   lines, ``nlp.pipe`` batches without NER, attribute ruler/lemmatizer only where read), with 1, 2, ...
   worker processes; worker start-up is inside the timing.
 
-The sandbox is shared with other jobs, whose load comes and goes, so:
+The machine may be shared with other jobs, whose load comes and goes, so:
 
 1. naive vs fast (1 worker, in this process) is timed on ``--segments`` slices of the input,
    alternating which goes first, so both see the same load; wall time and CPU time
@@ -151,7 +151,7 @@ def main() -> None:
         "identical_outputs": True,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "spacy": spacy.__version__, "model": f"{DEFAULT_MODEL} {load_model().meta.get('version')}",
-                    "note": "2-core CPU sandbox shared with other jobs; 1-minute load averages recorded"},
+                    "note": "CPU machine shared with other jobs; 1-minute load averages recorded"},
         "interleaved_naive_vs_fast": interleaved,
         "workers": scaling,
         "branches": dict(Counter(r.branch for r in naive).most_common()),
@@ -175,7 +175,7 @@ def write_markdown(path: Path, r: dict) -> None:
     branches = ", ".join(f"{k} {v:,} ({100 * v / total:.1f}%)" for k, v in r["branches"].items())
     text = f"""## Negation throughput (`sncse negate`)
 
-Machine: {r['machine']['cpus']}-core CPU, this sandbox ({r['machine']['platform']}, Python
+Machine: {r['machine']['cpus']}-core CPU ({r['machine']['platform']}, Python
 {r['machine']['python']}, spaCy {r['machine']['spacy']}, {r['machine']['model']}). **Shared machine:**
 other jobs ran at the same time (1-minute load average {load_range} during the naive-vs-fast timing, on
 2 cores), so wall-clock numbers are low and noisy and the benefit of a second worker process cannot show

@@ -5,34 +5,27 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from .common import console, handle_errors, out
+from .common import (
+    BatchSizeOpt,
+    DeviceOpt,
+    JsonOpt,
+    PoolerOpt,
+    console,
+    handle_errors,
+    out,
+    write_json_output,
+    write_text,
+)
 
 EPILOG = ("Example: sncse analyze runs/sncse --top 5 sickr   |   "
-          "sncse analyze runs/simcse runs/sncse --negation --n 5000   |   sncse analyze --sweep runs/*")
-
-
-def _write_text(path: str, text: str) -> None:
-    """``-`` is stdout; anything else is written atomically."""
-    if path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from sncse.io import atomic_write
-
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(Path(path)) as fh:
-        fh.write(text)
-
-
-def _json(path: str, obj: Any) -> None:
-    _write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+          "sncse analyze runs/simcse runs/sncse --negation --n 5000   |   "
+          "sncse analyze runs/simcse runs/sncse --negation --pairs sents.negations.jsonl   |   "
+          "sncse analyze --sweep runs/*")
 
 
 def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
@@ -49,11 +42,6 @@ def _out_dir(out_dir: str) -> Path:
     return path
 
 
-def _model_names(models: list[str]) -> list[str]:
-    names = [Path(m).name or m for m in models]
-    return [m if names.count(n) > 1 else n for m, n in zip(models, names, strict=True)]
-
-
 # ------------------------------------------------------------------------------------------- --top
 def _run_top(targets: list[str], k: int, split: str, pooler: str | None, device: str, batch_size: int,
              json_file: str | None, csv_file: str | None, out_dir: str | None) -> None:
@@ -62,14 +50,14 @@ def _run_top(targets: list[str], k: int, split: str, pooler: str | None, device:
 
     from sncse import load
     from sncse.analyze.ranks import analyze_task
+    from sncse.data.tasks import sts_tasks
     from sncse.errors import SncseError
-    from sncse.eval.sts import resolve_tasks
 
     if len(targets) != 2:
         raise SncseError(f"--top K takes one MODEL and one TASK (e.g. `sncse analyze runs/x --top 5 sickr`), "
                          f"got {len(targets)} argument(s)")
     model_path, task = targets
-    (task,) = resolve_tasks([task], mode="dev" if split == "dev" else "test")
+    (task,) = sts_tasks([task], mode="dev" if split == "dev" else "test")
     if k < 1:
         raise SncseError(f"--top must be at least 1, got {k}")
     model = load(model_path, pooler=pooler, device=device)
@@ -100,8 +88,7 @@ def _run_top(targets: list[str], k: int, split: str, pooler: str | None, device:
         eq11 = "" if not result.ties else f" (Eq. 11 from the errors: {result.spearman_eq11:.2f}; ties present)"
         out.print(f"Spearman x100: {result.spearman:.2f}{eq11}", highlight=False)
 
-    if json_file:
-        _json(json_file, result.to_dict())
+    write_json_output(json_file, result.to_dict())
     header = ["rank", "index", "sentence1", "sentence2", "gold", "cosine", "rank_gold", "rank_est", "error",
               "direction", "tags"]
 
@@ -110,65 +97,60 @@ def _run_top(targets: list[str], k: int, split: str, pooler: str | None, device:
                  p.direction, ";".join(p.tags)] for i, p in enumerate(pairs, start=1)]
 
     if csv_file:
-        _write_text(csv_file, _csv_text(header, rows(result.top)))
+        write_text(csv_file, _csv_text(header, rows(result.top)))
     if out_dir:
         d = _out_dir(out_dir)
         by_error = sorted(result.pairs, key=lambda p: (-p.error, p.index))
-        _write_text(str(d / f"errors_{task}_{split}.csv"), _csv_text(header, rows(by_error)))
+        write_text(str(d / f"errors_{task}_{split}.csv"), _csv_text(header, rows(by_error)))
         console.print(f"wrote {d / f'errors_{task}_{split}.csv'} (all {len(by_error)} pairs)", highlight=False)
 
 
 # ------------------------------------------------------------------------------------------- --negation
-def _run_negation(targets: list[str], n: int, negator: str, mode: str, seed: int, pooler: str | None,
-                  device: str, batch_size: int, json_file: str | None, csv_file: str | None, out_dir: str) -> None:
+def _run_negation(targets: list[str], n: int | None, pairs_file: str | None, negator: str | None, mode: str | None,
+                  seed: int, pooler: str | None, device: str, batch_size: int, json_file: str | None,
+                  csv_file: str | None, out_dir: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from sncse import load
-    from sncse.analyze.negation_sim import (
-        NegationSimilarity,
-        build_pairs,
-        make_negator,
-        model_similarities,
-        plot_negation_similarity,
-        sample_sentences,
-    )
+    from sncse.analyze.negation_sim import negation_similarity, sample_sentences
     from sncse.errors import SncseError
 
     if not targets:
         raise SncseError("--negation needs at least one MODEL")
-    sentences = sample_sentences(n, seed=seed)
-    console.print(f"negating {len(sentences)} STS sentences with the {negator} negator ({mode})", highlight=False)
-    pairs = build_pairs(sentences, make_negator(negator, mode).negate, seed=seed)
-    result = NegationSimilarity(pairs, negator=f"{negator} ({mode})")
-    for name, path in zip(_model_names(targets), targets, strict=True):
-        model = load(path, pooler=pooler, device=device)
-        result.models.append(model_similarities(name, model, pairs, batch_size=batch_size))
-        del model
-    png = plot_negation_similarity(result, _out_dir(out_dir) / "negation_similarity.png")
+    if pairs_file is not None:
+        given = [flag for flag, v in (("--n", n), ("--negator", negator), ("--negation-mode", mode)) if v is not None]
+        if given:
+            raise SncseError(f"--pairs brings its own sentences and negations; drop {', '.join(given)}")
+        inputs: Any = pairs_file
+        console.print(f"reading sentences and negations from {pairs_file}", highlight=False)
+    else:
+        negator, mode = negator or "spacy", mode or "faithful"
+        inputs = sample_sentences(5000 if n is None else n, seed=seed)
+        console.print(f"negating {len(inputs)} STS sentences with the {negator} negator ({mode})", highlight=False)
+    result = negation_similarity(targets, inputs, negator=negator or "spacy", mode=mode or "faithful", seed=seed,
+                                 pooler=pooler, device=device, batch_size=batch_size,
+                                 figure=Path(out_dir) / "negation_similarity.png")
+    pairs = result.pairs
 
     table = Table(title=f"cosine similarity: sentence vs its negation (soft negative) and vs a random "
                   f"sentence (negative), {len(pairs.sentences)} pairs")
     for col in ("model", "soft neg. mean", "soft neg. peak", "negative mean", "negative peak", "gap (means)"):
         table.add_column(col, justify="left" if col == "model" else "right")
-    rows = []
-    for m in result.models:
-        s, g = m.soft_negative_stats, m.negative_stats
-        table.add_row(escape(m.name), f"{s.mean:.3f}", f"{s.peak:.3f}", f"{g.mean:.3f}", f"{g.peak:.3f}",
-                      f"{s.mean - g.mean:+.3f}")
-        rows.append([m.name, s.mean, s.peak, g.mean, g.peak, s.n])
+    rows = result.rows()
+    for r in rows:
+        table.add_row(escape(r["model"]), f"{r['soft_negative_mean']:.3f}", f"{r['soft_negative_peak']:.3f}",
+                      f"{r['negative_mean']:.3f}", f"{r['negative_peak']:.3f}",
+                      f"{r['soft_negative_mean'] - r['negative_mean']:+.3f}")
     if json_file != "-":
         out.print(table)
         dropped = pairs.dropped_skipped + pairs.dropped_unchanged
         if dropped:
             console.print(f"{dropped} of {pairs.requested} sentences dropped (negator skipped "
                           f"{pairs.dropped_skipped}, left {pairs.dropped_unchanged} unchanged)", highlight=False)
-        console.print(f"wrote {png}", highlight=False)
-    if json_file:
-        _json(json_file, {**result.to_dict(), "png": str(png)})
+        console.print(f"wrote {result.png}", highlight=False)
+    write_json_output(json_file, result.to_dict())
     if csv_file:
-        _write_text(csv_file, _csv_text(["model", "soft_negative_mean", "soft_negative_peak", "negative_mean",
-                                         "negative_peak", "pairs"], rows))
+        write_text(csv_file, _csv_text(list(rows[0]), [list(r.values()) for r in rows]))
 
 
 # ------------------------------------------------------------------------------------------- --sweep
@@ -193,10 +175,9 @@ def _run_sweep(targets: list[str], json_file: str | None, csv_file: str | None, 
     if json_file != "-":
         out.print(table)
         console.print(f"wrote {png}", highlight=False)
-    if json_file:
-        _json(json_file, {"runs": [r.to_dict() for r in rows], "png": str(png)})
+    write_json_output(json_file, {"runs": [r.to_dict() for r in rows], "png": str(png)})
     if csv_file:
-        _write_text(csv_file, _csv_text(["run", "path", "loss", "alpha", "beta", "lambda", "dev_stsb", "test_avg",
+        write_text(csv_file, _csv_text(["run", "path", "loss", "alpha", "beta", "lambda", "dev_stsb", "test_avg",
                                          "test_tasks", "steps"],
                                         [list(r.to_dict().values()) for r in rows]))
 
@@ -213,19 +194,24 @@ def analyze(
     sweep: Annotated[bool, typer.Option("--sweep", help="Scores of runs against alpha, beta, lambda "
                                         "(SNCSE Figure 3).")] = False,
     split: Annotated[str, typer.Option("--split", help="--top: test, or dev for stsb/sickr.")] = "test",
-    n: Annotated[int, typer.Option("--n", help="--negation: sentences sampled from the STS sets.")] = 5000,
-    negator: Annotated[str, typer.Option("--negator", help="--negation: registered negator.")] = "spacy",
-    negation_mode: Annotated[str, typer.Option("--negation-mode", help="faithful | improved")] = "faithful",
-    seed: Annotated[int, typer.Option("--seed", help="--negation: sampling seed.")] = 0,
-    pooler: Annotated[str | None, typer.Option("--pooler", help="Pooler (default: the one the model was "
-                                               "trained with).")] = None,
-    json_file: Annotated[str | None, typer.Option("--json", metavar="FILE", help="Write results as JSON "
-                                                  "(- for stdout, then nothing else goes there).")] = None,
+    n: Annotated[int | None, typer.Option("--n", help="--negation: sentences sampled from the STS sets "
+                                          "[default: 5000].")] = None,
+    pairs: Annotated[str | None, typer.Option("--pairs", metavar="FILE", help="--negation: sentences and their "
+                                              "negations from a `sncse negate` JSONL file, instead of sampling "
+                                              "and negating here (no negator needed).")] = None,
+    negator: Annotated[str | None, typer.Option("--negator", help="--negation: registered negator "
+                                                "[default: spacy].")] = None,
+    negation_mode: Annotated[str | None, typer.Option("--negation-mode", help="faithful | improved "
+                                                      "[default: faithful]")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="--negation: seed of the sampling and of the random "
+                                      "negatives.")] = 0,
+    pooler: PoolerOpt = None,
+    json_file: JsonOpt = None,
     csv_file: Annotated[str | None, typer.Option("--csv", metavar="FILE", help="Write the table as CSV.")] = None,
     out_dir: Annotated[str | None, typer.Option("--out", metavar="DIR", help="Folder for PNG and CSV files "
                                                 "(default: current folder).")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Encoding batch size.")] = 128,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "auto",
+    batch_size: BatchSizeOpt = 128,
+    device: DeviceOpt = "auto",
 ) -> None:
     """Analyze models the way SNCSE (Section 5) does: rank errors, soft-negative similarity, sweeps."""
     from sncse.errors import SncseError
@@ -235,11 +221,14 @@ def analyze(
         raise SncseError("choose exactly one of --top K TASK, --negation, --sweep"
                          + (f" (got {' and '.join(modes)})" if modes else ""))
     targets = list(targets or [])
+    if pairs is not None and not negation:
+        raise SncseError("--pairs goes with --negation")
+    batch_size = batch_size or 128
     if top is not None:
         _run_top(targets, top, split, pooler, device, batch_size, json_file, csv_file, out_dir)
     elif negation:
-        _run_negation(targets, n, negator, negation_mode, seed, pooler, device, batch_size, json_file, csv_file,
-                      out_dir or ".")
+        _run_negation(targets, n, pairs, negator, negation_mode, seed, pooler, device, batch_size, json_file,
+                      csv_file, out_dir or ".")
     else:
         _run_sweep(targets, json_file, csv_file, out_dir or ".")
 

@@ -1,4 +1,4 @@
-"""What every command shares: the console, error handling, progress bars, JSON output."""
+"""What every command shares: the console, error handling, progress bars, JSON output, common options."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import sys
 import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -32,6 +33,19 @@ console = Console(stderr=True)  # messages and progress go to stderr; results to
 out = Console()
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# ------------------------------------------------------------------------------ shared options
+JsonOpt = Annotated[str | None, typer.Option(
+    "--json", metavar="PATH", help="Write the result as JSON to PATH ('-' = stdout; nothing else is printed there).")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda | cuda:N")]
+BatchSizeOpt = Annotated[int | None, typer.Option("--batch-size", "-b", help="Encoding batch size.")]
+PoolerOpt = Annotated[str | None, typer.Option(
+    "--pooler", help="Pooler: cls, cls_before_pooler, mean, avg_first_last, prompt or a plugin's "
+                     "(default: the one the model was trained with).")]
+
+# The command-line option of each library setting an error can name (SncseError.setting).
+SETTING_FLAGS = {"data_root": "--data-root", "errors": "--errors", "mode": "--mode", "tasks": "--tasks",
+                 "n": "--n", "resume": "--resume", "archive": "--archive", "verify": "--no-verify"}
 
 
 class State:
@@ -101,7 +115,7 @@ def handle_errors(fn: F) -> F:
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except SncseError as exc:
-            fail(str(exc), exc.exit_code)
+            fail(str(exc) + flag_hint(exc, fn), exc.exit_code)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None
@@ -113,7 +127,52 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+GLOBAL_FLAGS = ("--data-root",)  # options of `sncse` itself, before the command (sncse_cli.main)
+
+
+def command_flags(fn: Callable[..., Any]) -> set[str]:
+    """The long options a command function declares (``Annotated[..., typer.Option("--x")]``), plus the global ones."""
+    import typing
+
+    flags = set(GLOBAL_FLAGS)
+    for name, hint in typing.get_type_hints(fn, include_extras=True).items():
+        for meta in getattr(hint, "__metadata__", ()):
+            if not isinstance(meta, typer.models.OptionInfo):
+                continue
+            # in Annotated, typer takes the first name given to Option() as its `default`
+            decls = [meta.default, *(meta.param_decls or ())]
+            named = {d for decl in decls if isinstance(decl, str) for d in decl.split("/") if d.startswith("--")}
+            flags |= named or {"--" + name.replace("_", "-")}  # no name given: typer derives it
+    return flags
+
+
+def flag_hint(exc: SncseError, fn: Callable[..., Any] | None = None) -> str:
+    """`` (option --errors)`` for an error about a setting that the command ``fn`` has an option for."""
+    flag = SETTING_FLAGS.get(getattr(exc, "setting", None) or "")
+    if not flag or flag in str(exc) or fn is None or flag not in command_flags(fn):
+        return ""
+    return f" (option {flag})"
+
+
+def write_text(path: str, text: str) -> None:
+    """``-`` is stdout; anything else is written atomically (parent folders created)."""
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from sncse.io import atomic_write
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(Path(path)) as fh:
+        fh.write(text)
+
+
+def write_json_output(path: str | None, obj: Any) -> None:
+    """The ``--json PATH`` of every command: nothing for None, stdout for ``-``, else the file."""
+    if path is not None:
+        write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
 def print_json(obj: Any) -> None:
-    """Machine-readable output on stdout (nothing else is printed there under --json)."""
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
+    """Machine-readable output on stdout (nothing else is printed there under ``--json -``)."""
+    write_json_output("-", obj)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import handle_errors, out, print_json
+from .common import JsonOpt, handle_errors, out, write_json_output
 
 config_app = typer.Typer(help="Inspect configuration files and overrides.", no_args_is_help=True)
 
@@ -16,15 +16,13 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", "-s", help="Dotted ov
 
 @config_app.command("show", epilog="Example: sncse config show --config configs/tiny.yaml --set optim.lr=3e-5")
 @handle_errors
-def show(config: ConfigOpt = None, overrides: SetOpt = None,
-         as_json: Annotated[bool, typer.Option("--json", help="JSON instead of YAML.")] = False) -> None:
-    """Print the resolved config."""
+def show(config: ConfigOpt = None, overrides: SetOpt = None, json_file: JsonOpt = None) -> None:
+    """Print the resolved config (YAML on stdout, or JSON with --json -)."""
     from sncse.config import dump_yaml, load_config, to_dict
 
     cfg = load_config(config, overrides)
-    if as_json:
-        print_json(to_dict(cfg))
-    else:
+    write_json_output(json_file, to_dict(cfg))
+    if json_file != "-":
         out.print(dump_yaml(cfg), end="", highlight=False, markup=False)
 
 

@@ -6,19 +6,15 @@ from typing import Annotated
 
 import typer
 
-from .common import console, handle_errors, out, print_json
+from .common import JsonOpt, console, handle_errors, out, write_json_output
 
 data_app = typer.Typer(help="Check and download evaluation data.", no_args_is_help=True)
 
-NAMES = {"sts12": "STS12", "sts13": "STS13", "sts14": "STS14", "sts15": "STS15", "sts16": "STS16",
-         "stsb": "STS-B", "sickr": "SICK-R", "mr": "MR", "cr": "CR", "subj": "SUBJ", "mpqa": "MPQA",
-         "sst2": "SST-2", "trec": "TREC", "mrpc": "MRPC"}
 
-
-@data_app.command("check", epilog="Example: SNCSE_DATA=../shared/data sncse data check --json")
+@data_app.command("check", epilog="Example: SNCSE_DATA=../shared/data sncse data check --json -")
 @handle_errors
 def check(
-    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    json_file: JsonOpt = None,
     sts_only: Annotated[bool, typer.Option("--sts-only", help="Skip the transfer tasks.")] = False,
 ) -> None:
     """List each evaluation task with its pair count against the papers' count, and what is missing.
@@ -28,18 +24,18 @@ def check(
     from rich.table import Table
 
     from sncse.data.check import check_data, summary
+    from sncse.data.tasks import display_name
 
     rows = check_data(transfer=not sts_only)
     result = summary(rows)
-    if as_json:
-        print_json(result)
-    else:
+    write_json_output(json_file, result)
+    if json_file != "-":
         table = Table(title=f"evaluation data under {result['senteval_dir']}", title_justify="left")
         for col in ("task", "split", "count", "expected", "status"):
             table.add_column(col, justify="right" if col in ("count", "expected") else "left")
         for r in rows:
             status = "[green]ok[/]" if r.ok else f"[red]{r.status}[/]: {r.describe()}"
-            table.add_row(NAMES.get(r.task, r.task), "trial" if r.task == "sickr" and r.split == "dev" else r.split,
+            table.add_row(display_name(r.task), "trial" if r.task == "sickr" and r.split == "dev" else r.split,
                           "-" if r.count is None else str(r.count),
                           "-" if r.expected is None else str(r.expected), status)
         out.print(table)
@@ -60,6 +56,7 @@ def download(
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Accept files whose SHA-256 differs from the manifest.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that are already present.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Network timeout in seconds.")] = 30.0,
+    json_file: JsonOpt = None,
 ) -> None:
     """Download SentEval's evaluation sets (STS12-16, STS-B, SICK, transfer tasks) and verify them.
 
@@ -76,6 +73,7 @@ def download(
                   f"verified {report.verified} against the manifest (archive sha256 {report.archive_sha256})",
                   highlight=False)
     result = summary(check_data(report.dest), report.dest)
+    write_json_output(json_file, {**report.to_dict(), "check": result})
     console.print("[green]all evaluation sets present[/]" if result["ok"] else
                   "[yellow]some sets are still missing: run `sncse data check`[/]")
 

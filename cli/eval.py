@@ -7,13 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import console, handle_errors, out, print_json, state
-from .config import ConfigOpt, SetOpt
+from sncse.data.tasks import STS_TASKS, TRANSFER_TASKS, display_name
 
-STS_HEAD = {"sts12": "STS12", "sts13": "STS13", "sts14": "STS14", "sts15": "STS15", "sts16": "STS16",
-            "stsb": "STS-B", "sickr": "SICK-R"}
-TRANSFER_HEAD = {"mr": "MR", "cr": "CR", "subj": "SUBJ", "mpqa": "MPQA", "sst2": "SST-2", "trec": "TREC",
-                 "mrpc": "MRPC"}
+from .common import (
+    BatchSizeOpt,
+    DeviceOpt,
+    JsonOpt,
+    PoolerOpt,
+    console,
+    handle_errors,
+    out,
+    print_json,
+    state,
+)
+from .config import ConfigOpt, SetOpt
 
 
 def _fmt(v: Any) -> str:
@@ -30,11 +37,11 @@ def _sts_tables(result: dict[str, Any]) -> list[Any]:
     table = Table(title=title, title_justify="left")
     table.add_column("model")
     for c in cols:
-        table.add_column(STS_HEAD[c] + (" dev" if tasks[c].get("split") == "dev" else ""), justify="right")
+        table.add_column(display_name(c) + (" dev" if tasks[c].get("split") == "dev" else ""), justify="right")
     table.add_column("Avg.", justify="right")
     table.add_row(f"[bold]{result['model']}[/] ({result['pooler']})", *[_fmt(tasks[c]["spearman"]) for c in cols],
                   f"[bold]{_fmt(result['avg'])}[/]")
-    full = set(cols) == set(STS_HEAD)  # a published average is over all 7 tasks
+    full = set(cols) == set(STS_TASKS)  # a published average is over all 7 tasks
     for row in result.get("published", []):
         if row.get("group") != "sts":
             continue
@@ -45,7 +52,7 @@ def _sts_tables(result: dict[str, Any]) -> list[Any]:
         detail.add_column(name, justify="left" if name == "task" else "right")
     for c in cols:
         r = tasks[c]
-        detail.add_row(STS_HEAD[c], _fmt(r["spearman"]), _fmt(r["mean"]), _fmt(r["wmean"]), _fmt(r["pearson"]),
+        detail.add_row(display_name(c), _fmt(r["spearman"]), _fmt(r["mean"]), _fmt(r["wmean"]), _fmt(r["pearson"]),
                        str(r["pairs"]), str(len(r["subsets"])))
     return [table, detail]
 
@@ -58,11 +65,11 @@ def _transfer_table(result: dict[str, Any]) -> Any:
     table = Table(title="Transfer - accuracy x100 (SentEval, scikit-learn logistic regression)", title_justify="left")
     table.add_column("model")
     for c in cols:
-        table.add_column(TRANSFER_HEAD[c], justify="right")
+        table.add_column(display_name(c), justify="right")
     table.add_column("Avg.", justify="right")
     table.add_row(f"[bold]{result['model']}[/]", *[_fmt(tr[c]["acc"]) for c in cols],
                   f"[bold]{_fmt(result['transfer']['avg'])}[/]")
-    full = set(cols) == set(TRANSFER_HEAD)
+    full = set(cols) == set(TRANSFER_TASKS)
     for row in result.get("published", []):
         if row.get("group") == "transfer":
             table.add_row(f"[dim]{row['name']} (published)[/]", *[f"[dim]{_fmt(row['scores'].get(c))}[/]" for c in cols],
@@ -89,15 +96,14 @@ def eval(
     tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="sts | transfer | align | all | comma list "
                                                                    "(sts12,...,stsb,sickr,mr,...). Default: sts.")] = None,
     mode: Annotated[str | None, typer.Option("--mode", help="test (papers' tables) or dev (STS-B dev + SICK-R trial).")] = None,
-    pooler: Annotated[str | None, typer.Option("--pooler", help="Override the recorded pooler "
-                                                                "(cls, cls_before_pooler, mean, avg_first_last, prompt).")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Encoding batch size.")] = None,
-    json_file: Annotated[str | None, typer.Option("--json", help="Write the result JSON to FILE ('-' = stdout).")] = None,
+    pooler: PoolerOpt = None,
+    batch_size: BatchSizeOpt = None,
+    json_file: JsonOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table (rich tables on stdout) or mteb (one JSON per task "
                                                       "in MTEB's result schema under --out).")] = "table",
     out_dir: Annotated[str | None, typer.Option("--out", help="Directory for --format mteb files "
                                                               "(default: mteb_results/<model name>).")] = None,
-    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | cuda:N")] = "auto",
+    device: DeviceOpt = "auto",
     limit: Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset "
                                                               "(numbers are NOT comparable).", hidden=False)] = None,
     kfold: Annotated[int | None, typer.Option("--kfold", help="Folds for transfer cross-validation (SentEval: 10).")] = None,
@@ -111,7 +117,7 @@ def eval(
     is also written to RUN/eval_<mode>.json.
     """
     from sncse.config import load_config
-    from sncse.eval.results import write_mteb, write_result
+    from sncse.eval.results import eval_result_path, write_mteb, write_result
     from sncse.eval.runner import model_kind, run_eval
 
     cfg = load_config(config, overrides).eval
@@ -130,9 +136,9 @@ def eval(
                       limit=limit, kfold=kfold, show_progress=not state.quiet)
     written: list[Path] = []
     if json_file and json_file != "-":
-        written.append(write_result(result, json_file))
+        written.append(write_result(result, json_file))  # the result schema's own writer (creates the folder)
     if limit is None and model_kind(model) == "run":
-        written.append(write_result(result, Path(model) / f"eval_{mode}.json"))
+        written.append(write_result(result, eval_result_path(model, mode)))
     if fmt == "mteb":
         if not result["tasks"]:
             from sncse.errors import SncseError

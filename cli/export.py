@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import console, handle_errors, out, print_json, state
+from .common import DeviceOpt, JsonOpt, PoolerOpt, console, handle_errors, out, state, write_json_output
 
 
 @handle_errors
@@ -16,14 +16,13 @@ def export(
     output: Annotated[str, typer.Option("--output", "-o", metavar="DIR", help="Folder to create.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="sentence-transformers | hf")] = "sentence-transformers",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty DIR.")] = False,
-    pooler: Annotated[str | None, typer.Option("--pooler", help="Override the pooler the model was trained "
-                                               "with (cls, cls_before_pooler, mean, avg_first_last, prompt).")] = None,
+    pooler: PoolerOpt = None,
     normalize: Annotated[bool, typer.Option("--normalize", help="Add a Normalize module (sentence-transformers "
                                             "returns unit-length vectors).")] = False,
     verify: Annotated[bool | None, typer.Option("--verify/--no-verify", help="Reload with sentence-transformers "
                                                 "and compare embeddings (default: when it is installed).")] = None,
-    device: Annotated[str, typer.Option("--device", help="Device for loading and the check.")] = "cpu",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    device: DeviceOpt = "auto",
+    json_file: JsonOpt = None,
 ) -> None:
     """Export a trained model to a folder that loads with SentenceTransformer(DIR) or AutoModel + sncse.load(DIR).
 
@@ -35,8 +34,8 @@ def export(
 
     result = do_export(source, output, fmt, overwrite=overwrite, pooler=pooler, normalize=normalize,
                        verify=verify, device=device)
-    if as_json:
-        print_json(result.to_dict())
+    write_json_output(json_file, result.to_dict())
+    if json_file == "-":
         return
     check = ""
     if result.verification:

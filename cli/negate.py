@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import console, handle_errors, out, print_json, state
+from .common import JsonOpt, console, handle_errors, out, state, write_json_output
 
 
 @handle_errors
@@ -27,7 +27,7 @@ def negate(
     max_chars: Annotated[int | None, typer.Option(help="Skip (and count) lines longer than this "
                                                   "(default: the parser's max_length).")] = None,
     model: Annotated[str | None, typer.Option(help="Backend model (spaCy pipeline name or path).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON on stdout.")] = False,
+    json_file: JsonOpt = None,
 ) -> None:
     """Write \\[sentence, negation] pairs (SNCSE's soft negatives) for every line of INPUT.
 
@@ -44,10 +44,9 @@ def negate(
         workers = os.cpu_count() or 1
     stats = negate_file(input_path, output, backend=backend, mode=mode, workers=workers, batch_size=batch_size,
                         chunk_size=chunk_size, resume=resume, errors=errors, max_chars=max_chars, model=model)
-    if as_json:
-        print_json(stats)
-        return
-    _print_stats(stats)
+    write_json_output(json_file, stats)
+    if json_file != "-":
+        _print_stats(stats)
 
 
 def _print_stats(stats: dict) -> None:

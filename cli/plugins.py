@@ -7,16 +7,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import handle_errors, out, print_json
+from .common import JsonOpt, handle_errors, out, write_json_output
 
 plugins_app = typer.Typer(help="Registered negators, losses, encoders and poolers.", no_args_is_help=True)
 
 
-@plugins_app.command("list", epilog="Example: sncse plugins list --group losses --json")
+@plugins_app.command("list", epilog="Example: sncse plugins list --group losses --json -")
 @handle_errors
 def list_plugins(
     group: Annotated[str | None, typer.Option(help="Only this group: negators, losses, encoders, poolers.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    json_file: JsonOpt = None,
 ) -> None:
     """List entry points with distribution, version, module:attr and load status."""
     from sncse import registry
@@ -25,12 +25,12 @@ def list_plugins(
     if group is not None and group not in registry.GROUPS:
         raise RegistryError(f"unknown group '{group}'; available: {', '.join(registry.GROUPS)}")
     rows = registry.list_entries([group] if group else None)
-    if as_json:
-        print_json([
-            {"group": e.group, "name": e.name, "alias": e.base_name, "distribution": e.distribution,
-             "version": e.dist_version, "value": e.value, "status": e.status, "error": e.error}
-            for e in rows
-        ])
+    write_json_output(json_file, [
+        {"group": e.group, "name": e.name, "alias": e.base_name, "distribution": e.distribution,
+         "version": e.dist_version, "value": e.value, "status": e.status, "error": e.error}
+        for e in rows
+    ])
+    if json_file == "-":
         return
     table = Table(title="sncse plugins")
     for col in ("group", "name", "distribution", "module:attr", "status"):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import console, handle_errors, print_json, state
+from .common import JsonOpt, console, handle_errors, state, write_json_output
 from .config import ConfigOpt, SetOpt
 
 EPILOG = (
@@ -34,28 +34,29 @@ def train(
                                          "checkpoint (model, optimizer, scheduler, RNG, data position).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
     overrides: SetOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print results.json on stdout.")] = False,
+    json_file: JsonOpt = None,
 ) -> None:
     """Train an encoder; options override the config file, --set reaches every key."""
     import logging
-    import os
 
     from sncse.io import read_json
+    from sncse.train.distributed import is_main_process
     from sncse.train.loop import resolve_train_config
     from sncse.train.loop import train as run_training
 
     extra = {"loss.name": loss, "model.encoder": encoder, "model.pooler": pooler, "data.train_file": data,
              "train.output_dir": output_dir}
     cfg = resolve_train_config(config, overrides, extra, resume=resume)
-    if int(os.environ.get("RANK", "0")) > 0:  # torchrun: one process speaks
+    reports = is_main_process()  # torchrun: one process speaks
+    if not reports:
         logging.getLogger().setLevel(logging.WARNING)
         state.quiet = True
     run_dir = run_training(cfg, argv=["sncse", *sys.argv[1:]], resume=resume, overwrite=overwrite)
-    if int(os.environ.get("RANK", "0")) > 0:
+    if not reports:
         return
     results = read_json(run_dir / "results.json")
-    if as_json:
-        print_json(results)
+    write_json_output(json_file, results)
+    if json_file == "-":
         return
     best = results.get("best_dev_stsb")
     best_txt = f"best STS-B dev {best:.2f} at step {results['best_step']}" if best is not None else "no dev evaluation"

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Aggregate the runs of ``scripts/reproduce.sh`` into ``docs/results.md`` (issue 9).
+"""Aggregate the runs of ``scripts/reproduce.sh`` into ``docs/results.md``.
 
     scripts/make_results.py RUN_DIR [RUN_DIR ...] [--docs docs]     collect, then render the page
     scripts/make_results.py --render-only [--docs docs]             re-render from docs/results_<grid>.json
 
 For each RUN_DIR (written by reproduce.sh: ``grid.json``, ``zeroshot/<pooler>/eval_*.json``,
-``runs/<method>-<pooler>-s<seed>/{results.json,eval_sts.json}``, ``analysis/<pooler>/negation.json``) this
+``runs/<method>-<pooler>-s<seed>/{results.json,eval_test.json}``, ``analysis/<pooler>/negation.json``) this
 writes ``docs/results_<grid>.json`` (every per-run number and the aggregates; small, meant to be committed)
 and copies the soft-negative figure to ``docs/results_<grid>_negation_<pooler>.png``. The page is then
 rendered from every ``docs/results_{gpu,cpu}.json`` present, so a GPU run adds its section beside the CPU one.
@@ -24,9 +24,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sncse.analyze.runs import read_run
+from sncse.data.tasks import STS_TASKS, STS_TEST_PAIRS, display_name, expected_pairs
+from sncse.eval.results import eval_result_path
+from sncse.io import atomic_write, read_json
+
 REPO = Path(__file__).resolve().parent.parent
-TASKS = ("sts12", "sts13", "sts14", "sts15", "sts16", "stsb", "sickr")
-TASK_HEADERS = ("STS12", "STS13", "STS14", "STS15", "STS16", "STS-B", "SICK-R")
 METHODS: dict[str, str] = {
     "zeroshot": "zero-shot (no training)",
     "infonce": "SimCSE unsup. (`infonce`)",
@@ -37,14 +40,13 @@ METHODS: dict[str, str] = {
     "sup": "SimCSE sup. (`sup`, SNLI dev/test triplets)",
 }
 GRID_ORDER = ("gpu", "cpu")
-GRID_TITLES = {"gpu": "GPU grid (the issue's protocol)", "cpu": "CPU grid (reduced)"}
-ALL_PAIRS = 18850  # STS12 3108 + STS13 1500 + STS14 3750 + STS15 3000 + STS16 1186 + STS-B 1379 + SICK-R 4927
+GRID_TITLES = {"gpu": "GPU grid (the full protocol)", "cpu": "CPU grid (reduced)"}
 RUN_NAME = re.compile(r"^(?P<method>[a-z]+)-(?P<pooler>[a-z_]+)-s(?P<seed>\d+)$")
 
 # SNCSE (Wang et al., 2022, arXiv:2201.05979) Table 3: the loss used for the soft negatives, BERT-base,
 # average of the 7 STS tasks. Only 78.97 (SNCSE) could be checked against the paper's text (its abstract);
-# the other three are as quoted in issue 9: every text source of the paper reachable here renders its tables
-# as images.
+# the other three are secondary quotes of the table, which every text rendering of the paper shows as an image.
+UNVERIFIED = "a secondary quote of the paper's Table 3, not checked against its text"
 TABLE3: list[tuple[str, str, float, bool]] = [
     ("bml", "SNCSE (BML)", 78.97, True),
     ("infonce", "InfoNCE only (SimCSE)", 78.21, False),
@@ -61,24 +63,18 @@ MINILM_NOTE = ("**all-MiniLM-L6-v2 is already sentence-tuned with supervision** 
 
 
 # ------------------------------------------------------------------------------------------ io
-def _read_json(path: Path) -> Any | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
+def _optional_json(path: Path) -> Any | None:
+    """``sncse.io.read_json`` (a malformed file names its line), None when the file is absent."""
+    return read_json(path) if path.is_file() else None
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    from sncse.io import atomic_write
-
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as fh:
         fh.write(text)
 
 
 def _atomic_copy(src: Path, dst: Path) -> None:
-    from sncse.io import atomic_write
-
     dst.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(dst, mode="wb", encoding=None) as fh, open(src, "rb") as fin:
         shutil.copyfileobj(fin, fh)
@@ -116,16 +112,24 @@ def mean_std(values: list[float]) -> dict[str, Any]:
 
 
 def _scores(eval_json: dict[str, Any]) -> dict[str, float]:
-    return {t: float(eval_json["tasks"][t]["spearman"]) for t in TASKS if t in eval_json.get("tasks", {})}
+    return {t: float(eval_json["tasks"][t]["spearman"]) for t in STS_TASKS if t in eval_json.get("tasks", {})}
+
+
+def _pairs(eval_json: dict[str, Any]) -> dict[str, int | None]:
+    tasks = eval_json.get("tasks", {})
+    return {t: tasks[t].get("pairs") for t in STS_TASKS if t in tasks}
 
 
 # --------------------------------------------------------------------------------------- collect
 def load_run(run_dir: Path) -> dict[str, Any] | None:
-    """One training run: identity, selection on dev, test scores. None if it has no test evaluation."""
+    """One training run (``sncse.analyze.runs.read_run``): identity, selection on dev, test scores.
+    None if the folder is not named like a grid run or has no test evaluation."""
     m = RUN_NAME.match(run_dir.name)
-    results = _read_json(run_dir / "results.json") or {}
-    ev = _read_json(run_dir / "eval_sts.json")
-    if ev is None or m is None:
+    if m is None:
+        return None
+    run = read_run(run_dir)
+    ev, results = run.eval_test, run.results or {}
+    if ev is None:
         return None
     return {
         "name": run_dir.name,
@@ -142,7 +146,7 @@ def load_run(run_dir: Path) -> dict[str, Any] | None:
         "tasks": _scores(ev),
         "avg": ev.get("avg"),
         "test_limit": (ev.get("meta") or {}).get("limit"),
-        "test_pairs": {t: ev["tasks"][t].get("pairs") for t in TASKS if t in ev.get("tasks", {})},
+        "test_pairs": _pairs(ev),
     }
 
 
@@ -151,7 +155,7 @@ def _cell(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "n": len(runs),
         "seeds": sorted(r["seed"] for r in runs),
         "avg": mean_std([r["avg"] for r in runs if r["avg"] is not None]),
-        "tasks": {t: mean_std([r["tasks"][t] for r in runs if t in r["tasks"]]) for t in TASKS},
+        "tasks": {t: mean_std([r["tasks"][t] for r in runs if t in r["tasks"]]) for t in STS_TASKS},
         "dev": mean_std([r["best_dev_stsb"] for r in runs if r["best_dev_stsb"] is not None]),
         "best_steps": [r["best_step"] for r in sorted(runs, key=lambda r: r["seed"])],
     }
@@ -159,7 +163,7 @@ def _cell(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def collect(out: Path) -> dict[str, Any]:
     """Everything the page needs from one reproduce.sh output folder."""
-    grid = _read_json(out / "grid.json")
+    grid = _optional_json(out / "grid.json")
     if grid is None:
         raise SystemExit(f"error: {out}/grid.json: not a reproduce.sh output folder (no grid.json)")
     settings = grid.get("settings", {})
@@ -169,13 +173,13 @@ def collect(out: Path) -> dict[str, Any]:
 
     zeroshot: dict[str, Any] = {}
     for d in sorted((out / "zeroshot").glob("*/")):
-        ev = _read_json(d / "eval_sts.json")
+        ev = _optional_json(eval_result_path(d, "test"))
         if ev is None:
             continue
-        dev = _read_json(d / "eval_dev.json")
+        dev = _optional_json(eval_result_path(d, "dev"))
         zeroshot[d.name] = {"tasks": _scores(ev), "avg": ev.get("avg"),
                             "test_limit": (ev.get("meta") or {}).get("limit"),
-                            "test_pairs": {t: ev["tasks"][t].get("pairs") for t in TASKS if t in ev["tasks"]},
+                            "test_pairs": _pairs(ev),
                             "dev_stsb": (dev or {}).get("tasks", {}).get("stsb", {}).get("spearman"),
                             "dev_pairs": (dev or {}).get("tasks", {}).get("stsb", {}).get("pairs")}
 
@@ -191,7 +195,7 @@ def collect(out: Path) -> dict[str, Any]:
 
     analysis: dict[str, Any] = {}
     for d in sorted((out / "analysis").glob("*/")):
-        res = _read_json(d / "negation.json")
+        res = _optional_json(d / "negation.json")
         if res is None:
             continue
         analysis[d.name] = {"pairs": res.get("pairs"), "requested": res.get("requested"),
@@ -200,8 +204,8 @@ def collect(out: Path) -> dict[str, Any]:
                             "png_source": str(d / "negation_similarity.png")}
 
     grid = {**grid, "encoder": _rel(grid.get("encoder"))}
-    corpus = _read_json(out / "prepared" / "corpus.stats.json")
-    negate = _read_json(out / "prepared" / "corpus.negations.stats.json")
+    corpus = _optional_json(out / "prepared" / "corpus.stats.json")
+    negate = _optional_json(out / "prepared" / "corpus.negations.stats.json")
     return {"schema": 1, "grid": grid.get("grid", "cpu"), "source": _rel(str(out)), "run": grid, "corpus": corpus,
             "negate": negate, "zeroshot": zeroshot, "runs": runs, "aggregate": agg, "expected": expected,
             "missing": missing, "analysis": analysis}
@@ -242,18 +246,19 @@ def _poolers(s: dict[str, Any]) -> list[str]:
 
 
 def sts_table(s: dict[str, Any], pooler: str) -> list[str]:
-    lines = ["| method | " + " | ".join(TASK_HEADERS) + " | **Avg.** | STS-B dev (selection) | best step | seeds |",
-             "|---" * (len(TASKS) + 5) + "|"]
+    lines = ["| method | " + " | ".join(display_name(t) for t in STS_TASKS)
+             + " | **Avg.** | STS-B dev (selection) | best step | seeds |",
+             "|---" * (len(STS_TASKS) + 5) + "|"]
     zs = s["zeroshot"].get(pooler)
     if zs:
-        cells = [fmt(zs["tasks"].get(t)) for t in TASKS]
+        cells = [fmt(zs["tasks"].get(t)) for t in STS_TASKS]
         lines.append(f"| {METHODS['zeroshot']} | " + " | ".join(cells) + f" | **{fmt(zs['avg'])}** | "
                      f"{fmt(zs.get('dev_stsb'))} | 0 | - |")
     for method, label in METHODS.items():
         cell = s["aggregate"].get(method, {}).get(pooler)
         if method == "zeroshot" or not cell:
             continue
-        cells = [fmt(cell["tasks"][t]) for t in TASKS]
+        cells = [fmt(cell["tasks"][t]) for t in STS_TASKS]
         steps = ", ".join(str(x) for x in cell["best_steps"])
         lines.append(f"| {label} | " + " | ".join(cells) + f" | **{fmt(cell['avg'])}** | {fmt(cell['dev'])} | "
                      f"{steps} | {len(cell['seeds'])} ({', '.join(str(x) for x in cell['seeds'])}) |")
@@ -268,7 +273,7 @@ def table3(s: dict[str, Any], pooler: str) -> list[str]:
     ranked = sorted((v, m) for m, v in ours.items() if v is not None)[::-1]
     rank = {m: i + 1 for i, (_, m) in enumerate(ranked)}
     for method, label, published, verified in TABLE3:
-        pub = f"{published:.2f}" + ("" if verified else " (as quoted in issue 9; not verified)")
+        pub = f"{published:.2f}" + ("" if verified else f" ({UNVERIFIED})")
         cell = s["aggregate"].get(method, {}).get(pooler)
         lines.append(f"| {label} | {pub} | {fmt(cell['avg']) if cell else 'not run'} | {rank.get(method, '-')} |")
     pub_order = " > ".join(SHORT[m] for m, *_ in TABLE3)
@@ -323,10 +328,11 @@ def _settings_rows(s: dict[str, Any]) -> list[str]:
     if test_limit in (None, "none", ""):
         test = f"full test sets ({pairs:,} pairs)" if pairs else "full test sets"
     else:
-        test = (f"first {test_limit} pairs of every subset of every task ({pairs:,} pairs of the {ALL_PAIRS:,}); "
+        test = (f"first {test_limit} pairs of every subset of every task ({pairs:,} pairs of the {STS_TEST_PAIRS:,}); "
                 "**not comparable with full-test numbers**" if pairs else f"first {test_limit} pairs per subset")
     dev_limit = st.get("dev_limit")
-    dev = "STS-B dev, all 1,500 pairs" if dev_limit in (None, "none", "") else f"STS-B dev, first {dev_limit} pairs"
+    dev = (f"STS-B dev, all {expected_pairs('stsb', 'dev'):,} pairs" if dev_limit in (None, "none", "")
+           else f"STS-B dev, first {dev_limit} pairs")
     corpus = s.get("corpus") or {}
     sets = ", ".join(f"{k.upper()} {v['kept']:,}" for k, v in corpus.get("sets", {}).items())
     rows = [
@@ -367,17 +373,22 @@ def _dropped(corpus: dict[str, Any]) -> str:
             "is empty (the line `not` becomes an empty string)")
 
 
+def source_marker(grid: str) -> str:
+    """The line naming the JSON that the numbers below it (up to the next heading) come from."""
+    return f"<!-- source: docs/results_{grid}.json -->"
+
+
 def render_grid(s: dict[str, Any]) -> list[str]:
     grid = s["grid"]
-    out = [f"## {GRID_TITLES.get(grid, grid)}", "", _source(s)]
+    source = source_marker(grid)
+    out = [f"## {GRID_TITLES.get(grid, grid)}", ""]
     out += [f"> {MINILM_NOTE}", ""]
     if grid == "cpu":
         out += ["This is the **reduced** grid that fits 2 CPU cores in under 30 minutes: a few steps of a small batch, "
                 "so every trained model stays close to the zero-shot encoder, and a subset of the STS test pairs. "
                 "It shows that the whole pipeline runs and how the losses move the encoder in their first steps; it "
-                "does not establish the issue's comparison (that is the GPU grid).", ""]
-    src = _source(s)
-    out += ["### What was run", "", src] + _settings_rows(s) + [""]
+                "does not establish how the methods compare (that is what the GPU grid is for).", ""]
+    out += ["### What was run", "", source] + _settings_rows(s) + [""]
     out += ["Common to all methods: `configs/minilm.yaml` (max length 32, temperature 0.05, BML alpha 0.1, "
             "beta 0.3, lambda 1e-3, MixCSE lambda 0.2, sentences end with a period), the MLP head in training only "
             "(`model.mlp=train`; the supervised SimCSE recipe keeps it at evaluation, but on an already tuned "
@@ -389,17 +400,17 @@ def render_grid(s: dict[str, Any]) -> list[str]:
         out += [f"**Missing runs** ({len(s['missing'])} of {len(s['expected'])}): "
                 + ", ".join(f"`{m}`" for m in s["missing"]) + ".", ""]
     for pooler in _poolers(s):
-        out += [f"### STS test, Spearman x100, pooler `{pooler}` (mean ± std over seeds)", "", src]
+        out += [f"### STS test, Spearman x100, pooler `{pooler}` (mean ± std over seeds)", ""]
         if not any(pooler in cells for cells in s["aggregate"].values()):
             out += [f"Zero-shot only: this grid trains no model with the `{pooler}` pooler"
                     + (" (all-MiniLM-L6-v2's own pooler, the one its supervised tuning used)." if pooler == "mean"
                        else "."), ""]
-        out += sts_table(s, pooler) + [""]
-    out += ["### SNCSE's Table 3 beside ours", "", src]
+        out += [source] + sts_table(s, pooler) + [""]
+    out += ["### SNCSE's Table 3 beside ours", "", source]
     for pooler in _poolers(s):
         if any(s["aggregate"].get(m, {}).get(pooler) for m, *_ in TABLE3):
             out += table3(s, pooler) + [""]
-    out += ["### Soft-negative similarity (`sncse analyze --negation`, SNCSE Figure 4)", "", src]
+    out += ["### Soft-negative similarity (`sncse analyze --negation`, SNCSE Figure 4)", "", source]
     if not s["analysis"]:
         out += ["Not run.", ""]
     for pooler, a in s["analysis"].items():
@@ -411,7 +422,7 @@ def render_grid(s: dict[str, Any]) -> list[str]:
         out += analysis_reading(a)
         if a.get("png"):
             out += [f"![soft-negative similarity, pooler {pooler}]({a['png']})", ""]
-    out += ["### Every run", "", src, "| run | best step | STS-B dev | STS avg. | train s |", "|---|---|---|---|---|"]
+    out += ["### Every run", "", source, "| run | best step | STS-B dev | STS avg. | train s |", "|---|---|---|---|---|"]
     for r in sorted(s["runs"], key=lambda r: (r["pooler"], list(METHODS).index(r["method"])
                                               if r["method"] in METHODS else 99, r["seed"])):
         out.append(f"| `{r['name']}` | {r['best_step']} | {fmt(r['best_dev_stsb'])} | {fmt(r['avg'])} | "
@@ -466,7 +477,7 @@ def render(summaries: list[dict[str, Any]]) -> str:
         status.append(f"- **GPU grid**: run {s['run'].get('started', '?')}, {len(s['runs'])} of "
                       f"{len(s['expected'])} runs" + (" — **incomplete**" if s["missing"] else "") + ".")
     else:
-        status.append("- **GPU grid** (the issue's protocol): **not run yet — blocked on a session with a GPU.** "
+        status.append("- **GPU grid** (the full protocol): **not run yet; it needs a GPU machine.** "
                       "The script is ready; see *Regenerating this page*.")
     if "cpu" in by_grid:
         s = by_grid["cpu"]
@@ -480,14 +491,15 @@ def render(summaries: list[dict[str, Any]]) -> str:
               "scripts/reproduce.sh --grid gpu            # full grid on a GPU machine with spaCy -> runs/repro-gpu",
               "scripts/make_results.py runs/repro-cpu     # re-aggregate existing runs (also --render-only)",
               "```", "",
-              "On a GPU machine without spaCy (the H100s lent to this project; their commands run at most 10 minutes):",
+              "On a GPU machine without spaCy, or one whose commands have a time limit:",
               "",
-              "1. on a CPU: `../shared/tools/device_bundle.sh .venv/bin/python` (all-MiniLM-L6-v2 and the data in "
-              "`.device/`) and `scripts/reproduce.sh --grid gpu --stages prepare` (the corpus and the analysis "
-              "sentences negated by `sncse negate`, in `runs/repro-gpu/prepared/`);",
+              "1. on a CPU machine with spaCy: `scripts/reproduce.sh --grid gpu --stages prepare` (the corpus and the "
+              "analysis sentences negated by `sncse negate`, in `runs/repro-gpu/prepared/`), and all-MiniLM-L6-v2 in "
+              "`.device/minilm` with the data as `.device/data.tar.xz` if the GPU machine has neither;",
               "2. on the GPU, carrying `.device` and `runs/repro-gpu/prepared`: "
               "`scripts/reproduce.sh --grid gpu --time-budget 360 --export \"$OUT\"` (runs not started within 360 s "
-              "are left for the next call; the soft-negative analysis is done in this first call);",
+              "are left for the next call; the soft-negative analysis reads the prepared negations, "
+              "`sncse analyze --negation --pairs`);",
               "3. back on the CPU: `tar xzf results-gpu.tar.gz` in the repository root (the runs' small files and the "
               "page);",
               "4. if runs were left: again step 2, carrying `.device`, `runs/repro-gpu/prepared`, `runs/repro-gpu/runs`, "
@@ -501,27 +513,24 @@ def render(summaries: list[dict[str, Any]]) -> str:
     for grid, s in by_grid.items():
         if grid not in GRID_ORDER:
             lines += render_grid(s)
-    lines += recipes_section(_source(summaries[0]))
+    lines += recipes_section(source_marker(summaries[0]["grid"]))
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _source(s: dict[str, Any]) -> str:
-    """The line naming the JSON a section's numbers come from (checked by tests/docs/test_doc_numbers.py)."""
-    return f"<!-- source: docs/results_{s['grid']}.json -->"
-
-
 def page_figures(s: dict[str, Any]) -> dict[str, Any]:
-    """The figures the page prints that are not a run's own output: settings of the recipe, the papers'
-    published numbers it compares with, and the differences and ranks it derives."""
+    """The figures the page prints that are not a run's own output: the recipe's settings, the papers'
+    published numbers it compares with, and the differences and ranks it derives. They are kept in
+    the summary JSON so that every number of the page has a source (tests/docs/test_doc_numbers.py)."""
     import yaml
 
     from sncse.eval.published import PUBLISHED_STS
 
     recipe = yaml.safe_load((REPO / "configs" / "minilm.yaml").read_text(encoding="utf-8"))
-    analysis = {pooler: {m["model"]: {"gap_of_means": m["soft_negative"]["mean"] - m["negative"]["mean"]}
-                         for m in a["models"]} for pooler, a in s["analysis"].items()}
+    analysis: dict[str, Any] = {}
     for pooler, a in s["analysis"].items():
         by = {m["model"]: m for m in a["models"]}
+        analysis[pooler] = {name: {"gap_of_means": m["soft_negative"]["mean"] - m["negative"]["mean"]}
+                            for name, m in by.items()}
         if "SNCSE-bml" in by and "SimCSE-infonce" in by:
             analysis[pooler]["sncse_minus_simcse"] = (by["SNCSE-bml"]["soft_negative"]["mean"]
                                                       - by["SimCSE-infonce"]["soft_negative"]["mean"])
@@ -533,9 +542,8 @@ def page_figures(s: dict[str, Any]) -> dict[str, Any]:
     zs = next(iter(s["zeroshot"].values()), None) or (s["runs"][0] if s["runs"] else None)
     return {
         "test_pairs_used": sum((zs or {}).get("test_pairs", {}).values()),
-        "recipe": {"file": "configs/minilm.yaml", "model": recipe.get("model"), "loss": recipe.get("loss"),
-                   "mixcse_lambda": 0.2},
-        "all_test_pairs": ALL_PAIRS,
+        "all_test_pairs": STS_TEST_PAIRS,
+        "recipe": {"file": "configs/minilm.yaml", "model": recipe.get("model"), "loss": recipe.get("loss")},
         "published_table3": [{"method": m, "label": label, "avg": v, "verified": ok} for m, label, v, ok in TABLE3],
         "published_recipes": [{"name": r.name, "avg": r.avg, "source": r.source, "where": r.where}
                               for r in PUBLISHED_STS],
@@ -571,10 +579,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.runs and not args.render_only:
         parser.error("pass at least one run folder, or --render-only")
-    for out in args.runs:
-        path = write_summary(collect(out), args.docs)
-        print(f"wrote {path}", file=sys.stderr)
-    print(f"wrote {render_docs(args.docs)}", file=sys.stderr)
+    from sncse.errors import SncseError
+
+    try:
+        for out in args.runs:
+            path = write_summary(collect(out), args.docs)
+            print(f"wrote {path}", file=sys.stderr)
+        print(f"wrote {render_docs(args.docs)}", file=sys.stderr)
+    except SncseError as exc:  # a malformed input file: one line naming it
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,13 +1,12 @@
 #!/usr/bin/env python3
-"""Helpers of ``scripts/reproduce.sh`` (the results page of issue 9). Each subcommand is one small step
-that the shell script cannot do by itself; every file is written atomically (``sncse.io.atomic_write``).
+"""Helpers of ``scripts/reproduce.sh`` (the results page, ``docs/results.md``). Each subcommand is one small
+step that the shell script cannot do by itself; every file is written atomically (``sncse.io.atomic_write``).
 
     corpus            the training corpus: the wiki prefix followed by the sentences of SentEval's transfer
                       sets (MR, CR, SUBJ, MPQA, TREC by default), de-duplicated, one sentence a line
     analysis-sentences  the STS sentences that ``sncse analyze --negation`` samples (same function, same seed),
-                      one a line, so that they can be negated ahead of time where spaCy is installed
-    negation-peaks    ``sncse analyze --negation`` for a machine without spaCy (the GPU image): identical
-                      computation, but the negations are looked up in a file written by ``sncse negate``
+                      one a line, so that they can be negated ahead of time where spaCy is installed; then
+                      ``sncse analyze --negation --pairs FILE`` runs the analysis where it is not
     pack-negations    gzip a ``sncse negate`` output for training, dropping (and counting) pairs with an empty side:
                       the faithful rules turn the line "not" (MPQA has it) into "", which the trainer refuses
     fp32-encoder      a float32 copy of a Hugging Face encoder folder (the GPU bundle ships fp16 weights,
@@ -77,76 +76,23 @@ def write_analysis_sentences(out: Path, n: int, seed: int) -> int:
     return len(sentences)
 
 
-def read_negation_table(path: Path) -> dict[str, str]:
-    """``sentence -> negation`` from a ``sncse negate`` JSON Lines file."""
-    from sncse.errors import DataError
-    from sncse.io import iter_lines
-
-    table: dict[str, str] = {}
-    for i, line in enumerate(iter_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            sentence, negation = json.loads(line)
-        except (ValueError, TypeError):
-            raise DataError("expected a JSON list [sentence, negation]", path=path, line=i) from None
-        table[sentence] = negation
-    return table
-
-
-def negation_peaks(models: list[str], pairs_file: Path, n: int, seed: int, pooler: str | None, out_dir: Path,
-                   json_file: Path, device: str = "auto", batch_size: int = 128) -> dict[str, Any]:
-    """What ``sncse analyze MODEL... --negation --n N --seed S --pooler P --out DIR --json FILE`` computes
-    (``cli/analyze.py``, ``_run_negation``): the same sampled sentences, pairs, similarities, JSON and PNG;
-    only the negator is replaced by a lookup in ``pairs_file`` (``sncse negate`` of those sentences)."""
-    from sncse import load
-    from sncse.analyze.negation_sim import (
-        NegationSimilarity,
-        build_pairs,
-        model_similarities,
-        plot_negation_similarity,
-        sample_sentences,
-    )
-    from sncse.errors import SncseError
-    from sncse.io import write_json
-
-    table = read_negation_table(pairs_file)
-    sentences = sample_sentences(n, seed=seed)
-    missing = [s for s in sentences if s.strip() not in table]
-    if missing:
-        raise SncseError(f"{len(missing)} sampled sentence(s) have no negation in {pairs_file} (first: "
-                         f"{missing[0][:60]!r}); regenerate it with the same --n/--seed", path=pairs_file)
-    pairs = build_pairs(sentences, lambda ss: [table[s.strip()] for s in ss], seed=seed)
-    result = NegationSimilarity(pairs, negator="spacy (faithful)")
-    names = [Path(m).name or m for m in models]
-    names = [m if names.count(nm) > 1 else nm for m, nm in zip(models, names, strict=True)]
-    for name, path in zip(names, models, strict=True):
-        model = load(path, pooler=pooler, device=device)
-        result.models.append(model_similarities(name, model, pairs, batch_size=batch_size, show_progress=False))
-        del model
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png = plot_negation_similarity(result, out_dir / "negation_similarity.png")
-    obj = {**result.to_dict(), "png": str(png), "negations_from": str(pairs_file)}
-    write_json(json_file, obj)
-    return obj
-
-
 def pack_negations(src: Path, dst: Path) -> dict[str, int]:
-    """Copy ``src`` (JSON Lines ``[sentence, negation]``) to the gzip file ``dst`` without the pairs that
-    have an empty sentence or negation; returns ``{"pairs": kept, "dropped_empty": n}``."""
+    """Copy ``src`` (a ``sncse negate`` output) to the gzip file ``dst`` without the pairs that have an
+    empty sentence or negation; returns ``{"pairs": kept, "dropped_empty": n}``."""
     import gzip
 
-    from sncse.io import atomic_write, iter_lines
+    from sncse.data.corpus import iter_negation_pairs
+    from sncse.io import atomic_write
+    from sncse.negation.io import format_pair
 
     kept = dropped = 0
     with atomic_write(dst, mode="wb", encoding=None) as raw, \
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-        for line in iter_lines(src):
-            sentence, negation = json.loads(line)
+        for _, sentence, negation in iter_negation_pairs(src):
             if not sentence.strip() or not negation.strip():
                 dropped += 1
                 continue
-            gz.write((line + "\n").encode("utf-8"))
+            gz.write(format_pair(sentence, negation).encode("utf-8"))
             kept += 1
     return {"pairs": kept, "dropped_empty": dropped}
 
@@ -168,10 +114,10 @@ def fp32_encoder(src: Path, dst: Path) -> None:
 
 # ------------------------------------------------------------------------------------------ meta
 def merge_meta(path: Path, items: list[str]) -> dict[str, Any]:
-    from sncse.io import write_json
-
     """``key=value`` sets, ``key?=value`` sets only if absent, ``key+=number`` adds, ``key[]=value`` appends
     to a list; dotted keys nest."""
+    from sncse.io import write_json
+
     obj: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -214,17 +160,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, type=Path)
 
-    p = sub.add_parser("negation-peaks", help="`sncse analyze --negation` with negations from a file")
-    p.add_argument("models", nargs="+")
-    p.add_argument("--pairs", required=True, type=Path)
-    p.add_argument("--n", type=int, required=True)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--pooler", default=None)
-    p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--json", required=True, type=Path, dest="json_file")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--batch-size", type=int, default=128)
-
     p = sub.add_parser("pack-negations", help="gzip negations for training, without empty pairs")
     p.add_argument("src", type=Path)
     p.add_argument("dst", type=Path)
@@ -246,9 +181,6 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(stats))
         elif args.cmd == "analysis-sentences":
             print(write_analysis_sentences(args.out, args.n, args.seed))
-        elif args.cmd == "negation-peaks":
-            negation_peaks(args.models, args.pairs, args.n, args.seed, args.pooler, args.out, args.json_file,
-                           args.device, args.batch_size)
         elif args.cmd == "pack-negations":
             print(json.dumps(pack_negations(args.src, args.dst)))
         elif args.cmd == "fp32-encoder":

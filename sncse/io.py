@@ -41,9 +41,10 @@ def iter_lines(path: str | Path, errors: str = "strict") -> Iterator[str]:
                     line.encode("utf-8")
                 except UnicodeEncodeError as exc:
                     raise DataError(
-                        f"invalid UTF-8 at byte {exc.start} of the line (use --errors replace to substitute)",
+                        f"invalid UTF-8 at byte {exc.start} of the line (errors='replace' substitutes U+FFFD)",
                         path=path,
                         line=lineno,
+                        setting="errors",
                     ) from None
             yield line
 

@@ -31,6 +31,18 @@ GROUPS: dict[str, str] = {
 _VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
 
 
+def base_name(name: str) -> str:
+    """A registered name without its version suffix: ``bml.v1`` -> ``bml``; ``bml`` stays ``bml``."""
+    m = _VERSIONED.match(name)
+    return m.group("base") if m else name
+
+
+def name_version(name: str) -> int:
+    """The version of a registered name: ``bml.v2`` -> 2; 0 for an unversioned name."""
+    m = _VERSIONED.match(name)
+    return int(m.group("version")) if m else 0
+
+
 @dataclass(frozen=True)
 class Entry:
     """One registered entry point, with its load status (filled by :func:`list_entries`)."""
@@ -45,13 +57,11 @@ class Entry:
 
     @property
     def base_name(self) -> str:
-        m = _VERSIONED.match(self.name)
-        return m.group("base") if m else self.name
+        return base_name(self.name)
 
     @property
     def version(self) -> int:
-        m = _VERSIONED.match(self.name)
-        return int(m.group("version")) if m else 0
+        return name_version(self.name)
 
 
 def _group(group: str) -> str:

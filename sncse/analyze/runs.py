@@ -1,12 +1,14 @@
 """Read what ``sncse train`` and ``sncse eval`` leave in a run directory (read-only, lenient).
 
-Layout (``notes/DATA_API.md``)::
+Layout (written by ``sncse.train`` and ``sncse.eval``)::
 
     RUN/config.yaml      resolved config
     RUN/run.json         versions, device, command (sncse.runinfo)
     RUN/metrics.jsonl    train records {"step", "loss", ...} and eval records {"step", "dev_stsb"}
+                         (sncse.train.metrics)
     RUN/results.json     {"best_step", "best_dev_stsb", "steps", "train_seconds", ...}
-    RUN/eval_test.json   the JSON of ``sncse eval RUN --json`` ({"tasks": {task: {"spearman"}}, "avg"})
+    RUN/eval_test.json   what ``sncse eval RUN`` wrote ({"tasks": {task: {"spearman"}}, "avg"};
+                         ``sncse.eval.results.eval_result_path``; ``eval_dev.json`` for ``--mode dev``)
     RUN/best/, RUN/last/ checkpoints
 
 Used by the model card (``sncse export``) and the hyperparameter sweep (``sncse analyze --sweep``).
@@ -16,19 +18,20 @@ A missing file is not an error (a run may be unfinished or never evaluated); a m
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..encoders.files import META_FILE
 from ..errors import DataError
-from ..io import iter_lines, read_json
+from ..eval.results import eval_result_path
+from ..io import read_json
+from ..train.metrics import METRICS_FILE, read_metrics
 
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = ("best", "last")
-META_FILE = "sncse_model.json"
 
 
 @dataclass
@@ -48,13 +51,22 @@ class RunRecord:
         return self.path.name
 
     def get(self, dotted: str, default: Any = None) -> Any:
-        """A config value by dotted key (``loss.alpha``), or ``default``."""
+        """A config value by dotted key (``train.batch_size``), or ``default``."""
         cur: Any = self.config
         for part in dotted.split("."):
             if not isinstance(cur, dict) or part not in cur:
                 return default
             cur = cur[part]
         return cur
+
+    def loss_param(self, name: str, default: Any = None) -> Any:
+        """A parameter of the run's loss: ``loss.<loss>.<name>`` (``temperature``: ``loss.temperature``)."""
+        from ..registry import base_name
+
+        if name == "temperature":
+            return self.get("loss.temperature", default)
+        loss = self.get("loss.name")
+        return self.get(f"loss.{base_name(str(loss))}.{name}", default) if loss else default
 
     @property
     def best_dev(self) -> float | None:
@@ -119,18 +131,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def read_metrics(path: Path) -> tuple[list[tuple[int, float]], int | None]:
-    """(dev curve [(step, dev_stsb)], last train step) from metrics.jsonl; blank lines are skipped."""
+def dev_curve(records: list[dict[str, Any]]) -> tuple[list[tuple[int, float]], int | None]:
+    """(dev curve [(step, dev_stsb)], last train step) from the records of ``metrics.jsonl``."""
     curve: list[tuple[int, float]] = []
     last_step: int | None = None
-    for lineno, line in enumerate(iter_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=lineno) from None
-        if not isinstance(rec, dict) or "step" not in rec:
+    for rec in records:
+        if "step" not in rec:
             continue
         step = int(rec["step"])
         if rec.get("dev_stsb") is not None:
@@ -150,10 +156,10 @@ def read_run(path: str | Path) -> RunRecord:
         rec.config = _read_yaml(p / "config.yaml")
     if (p / "results.json").is_file():
         rec.results = read_json(p / "results.json")
-    if (p / "eval_test.json").is_file():
-        rec.eval_test = read_json(p / "eval_test.json")
+    if eval_result_path(p, "test").is_file():
+        rec.eval_test = read_json(eval_result_path(p, "test"))
     if (p / "run.json").is_file():
         rec.run_info = read_json(p / "run.json")
-    if (p / "metrics.jsonl").is_file():
-        rec.dev_curve, rec.last_train_step = read_metrics(p / "metrics.jsonl")
+    if (p / METRICS_FILE).is_file():
+        rec.dev_curve, rec.last_train_step = dev_curve(read_metrics(p / METRICS_FILE))
     return rec

@@ -1,7 +1,7 @@
 """Hyperparameter view of a set of runs (SNCSE, Wang et al., 2022, Figure 3): STS scores against the
 BML margins alpha and beta and the BML weight lambda.
 
-Each run contributes its ``loss.alpha``, ``loss.beta`` and ``loss.bml_weight`` (lambda) from
+Each run contributes its loss's ``alpha``, ``beta`` and ``bml_weight`` (lambda; ``loss.bml.*``) from
 ``RUN/config.yaml``, its best STS-B dev Spearman (``results.json``, else the best eval record of
 ``metrics.jsonl``) and, when ``sncse eval RUN`` wrote ``RUN/eval_test.json``, its test average over the
 evaluated STS tasks. Runs of built-in losses that do not use BML (InfoNCE, PL, NL, MixCSE, supervised)
@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SncseError
+from ..registry import base_name
 from .runs import read_run
 
 log = logging.getLogger(__name__)
 
-PARAMS: dict[str, str] = {"alpha": "loss.alpha", "beta": "loss.beta", "lambda": "loss.bml_weight"}
+#: panel name -> parameter of the run's loss (``loss.<loss>.<parameter>`` in its config.yaml)
+PARAMS: dict[str, str] = {"alpha": "alpha", "beta": "beta", "lambda": "bml_weight"}
 # Built-in losses that do not read alpha/beta/lambda: their (default) values are not shown or plotted.
 NO_BML = frozenset({"infonce", "pl", "nl", "mixcse", "sup"})
 
@@ -62,7 +64,7 @@ def _float(value: Any) -> float | None:
 def collect(run_dirs: Sequence[str | Path]) -> list[SweepRow]:
     """One row per run directory, in the order given (duplicates removed)."""
     if not run_dirs:
-        raise SncseError("--sweep needs at least one run directory")
+        raise SncseError("the sweep needs at least one run directory")
     rows: list[SweepRow] = []
     seen: set[Path] = set()
     for d in run_dirs:
@@ -74,8 +76,8 @@ def collect(run_dirs: Sequence[str | Path]) -> list[SweepRow]:
         if not rec.config:
             log.warning("%s: no config.yaml; alpha/beta/lambda unknown", d)
         loss = rec.get("loss.name")
-        uses_bml = str(loss).split(".v")[0] not in NO_BML
-        values = {k: _float(rec.get(v)) if uses_bml else None for k, v in PARAMS.items()}
+        uses_bml = base_name(str(loss)) not in NO_BML
+        values = {k: _float(rec.loss_param(v)) if uses_bml else None for k, v in PARAMS.items()}
         rows.append(SweepRow(
             run=rec.name, path=str(d), loss=loss, alpha=values["alpha"], beta=values["beta"], lam=values["lambda"],
             dev=rec.best_dev, test=rec.test_avg, test_tasks=len(rec.test_scores()), steps=rec.steps))

@@ -13,24 +13,14 @@ from typing import Any
 
 from ..errors import SncseError
 from .root import data_root, resolve_data_root, senteval_dir
-from .senteval import (
-    EXPECTED_TRANSFER,
-    STS_TASKS,
-    TRANSFER_TASKS,
-    describe_missing,
-    expected_pairs,
-    load_sts,
-    load_transfer,
-    sts_files,
-    transfer_files,
-)
+from .senteval import describe_missing, how_to_get, load_sts, load_transfer, sts_files, transfer_files
+from .tasks import DEV_TASKS, EXPECTED_TRANSFER, STS_TASKS, TRANSFER_TASKS, expected_pairs
 
 log = logging.getLogger(__name__)
 
 # (task, split) rows checked for STS, in display order.
-STS_CHECKS: list[tuple[str, str]] = [(t, "test") for t in STS_TASKS] + [("stsb", "dev"), ("sickr", "dev"),
-                                                                       ("stsb", "train"), ("sickr", "train")]
-TRAIN_SIZES = {("stsb", "train"): 5749, ("sickr", "train"): 4500}
+STS_CHECKS: list[tuple[str, str]] = ([(t, "test") for t in STS_TASKS] + [(t, "dev") for t in DEV_TASKS]
+                                     + [(t, "train") for t in DEV_TASKS])
 
 
 @dataclass
@@ -82,7 +72,7 @@ def check_data(root: str | Path | None = None, transfer: bool = True) -> list[Ta
     """Check every STS task/split (and the transfer tasks unless ``transfer=False``)."""
     rows = []
     for task, split in STS_CHECKS:
-        expected = expected_pairs(task, split) or TRAIN_SIZES.get((task, split))
+        expected = expected_pairs(task, split)
         rows.append(_check(task, split, "sts", sts_files(task, split, root), expected,
                            lambda t=task, s=split: load_sts(t, s, root=root).pairs, root))
     if transfer:
@@ -103,12 +93,6 @@ def summary(rows: list[TaskCheck], root: str | Path | None = None) -> dict[str, 
         "ok": not bad,
         "tasks": [dict(asdict(r), ok=r.ok) for r in rows],
     }
-    if bad and source.is_sample:
-        out["how_to_fix"] = ("the embedded sample holds only STS-B dev/test: run `sncse data download` for "
-                             "SentEval's sets, or set SNCSE_DATA / --data-root to a folder holding "
-                             "senteval/downstream/")
-    elif bad:
-        out["how_to_fix"] = ("run `sncse data download` (or `sncse data download --archive senteval.tar` with "
-                             "an archive fetched elsewhere), or set SNCSE_DATA / --data-root to a folder "
-                             "holding senteval/downstream/")
+    if bad:
+        out["how_to_fix"] = how_to_get(root)
     return out

@@ -20,17 +20,18 @@ import hashlib
 import json
 import logging
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config.schema import DataFormat, choices
 from ..errors import DataError
 from ..io import atomic_write, iter_lines, open_text
 from .root import find_data_file
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("text", "negations", "nli")
+FORMATS = tuple(f for f in choices(DataFormat) if f != "auto")  # what "auto" detects between
 NLI_SPLITS = ("train", "dev", "test")
 _PUNCT = set(string.punctuation)
 
@@ -112,14 +113,16 @@ def read_text(path: str | Path) -> TrainExamples:
     return TrainExamples("text", sentences, source=str(path), skipped=skipped)
 
 
-def read_negations(path: str | Path) -> TrainExamples:
-    """``sncse negate`` output: one JSON list ``[sentence, negation]`` per line."""
-    anchors: list[str] = []
-    negations: list[str] = []
-    skipped = 0
+def iter_negation_pairs(path: str | Path) -> Iterator[tuple[int, str, str]]:
+    """``(line number, sentence, negation)`` for every line of a ``sncse negate`` JSON Lines file.
+
+    Each line is one ``[sentence, negation]`` list of two strings; a blank line yields ``(n, "", "")``
+    (what ``sncse negate`` writes for a blank input line), so callers count such lines as they see fit.
+    Anything else is a :class:`DataError` naming the file and line. Strings are returned as written.
+    """
     for lineno, line in enumerate(iter_lines(path), start=1):
         if not line.strip():
-            skipped += 1
+            yield lineno, "", ""
             continue
         try:
             item = json.loads(line)
@@ -129,8 +132,17 @@ def read_negations(path: str | Path) -> TrainExamples:
         if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
             raise DataError(f"expected a [sentence, negation] list of two strings, got {line[:80]!r}",
                             path=path, line=lineno)
-        sentence, negation = clean(item[0]), clean(item[1])
-        if not sentence and not negation:  # a blank input line carried through `sncse negate`
+        yield lineno, item[0], item[1]
+
+
+def read_negations(path: str | Path) -> TrainExamples:
+    """``sncse negate`` output for training: blank pairs skipped (counted), a half-empty pair an error."""
+    anchors: list[str] = []
+    negations: list[str] = []
+    skipped = 0
+    for lineno, raw_sentence, raw_negation in iter_negation_pairs(path):
+        sentence, negation = clean(raw_sentence), clean(raw_negation)
+        if not sentence and not negation:  # a blank line, or a blank input line carried through `sncse negate`
             skipped += 1
             continue
         if not sentence or not negation:

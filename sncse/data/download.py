@@ -6,10 +6,10 @@ Moses-tokenized and lower-cased, the transfer sets PTB-tokenized — as one tar 
 script instead pulls ~15 original archives and needs Moses (Perl) to tokenize them; the prepared archive
 gives byte-identical inputs to what SimCSE and SNCSE evaluated on without that toolchain.
 
-Checks: the SHA-256 of every evaluation file is compared with ``MANIFEST`` (recorded from the copies in
-this project's shared data, public snapshots of SentEval's preprocessed files; it could not be checked
-against the live archive from the offline build machine). A mismatch is an error naming the files,
-unless ``verify=False`` (``--no-verify``). ``--archive FILE`` installs from an archive fetched elsewhere.
+Checks: the SHA-256 of every evaluation file is compared with ``MANIFEST`` (recorded from public
+snapshots of SentEval's preprocessed files). The archive as a whole has no recorded checksum: the
+per-file manifest is the check. A mismatch is an error naming the files, unless ``verify=False``
+(``--no-verify``). ``archive=FILE`` (``--archive``) installs from an archive fetched elsewhere.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import DataError
 from ..progress import task as progress_task
@@ -31,8 +32,6 @@ from .root import ENV_DATA, install_root
 log = logging.getLogger(__name__)
 
 SENTEVAL_URL = "https://huggingface.co/datasets/princeton-nlp/datasets-for-simcse/resolve/main/senteval.tar"
-# SHA-256 of the archive itself: unknown here (no network to fetch it); the per-file manifest is the check.
-SENTEVAL_ARCHIVE_SHA256: str | None = None
 CHUNK = 1 << 20
 
 # SHA-256 of each evaluation file, relative to senteval/downstream/.
@@ -187,6 +186,10 @@ class DownloadReport:
     verified: int = 0
     archive_sha256: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"dest": str(self.dest), "source": self.source, "archive_sha256": self.archive_sha256,
+                "installed": self.installed, "kept": self.kept, "verified": self.verified}
+
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
@@ -210,8 +213,9 @@ def fetch(url: str, target: Path, timeout: float = 30.0) -> Path:
         part.unlink(missing_ok=True)
         reason = getattr(exc, "reason", None) or exc
         raise DataError(
-            f"cannot download {url} ({reason}); no network access? Fetch the archive elsewhere and run "
-            f"`sncse data download --archive senteval.tar`, or point {ENV_DATA} / --data-root at an existing copy"
+            f"cannot download {url} ({reason}); no network access? Fetch the archive elsewhere and install it "
+            f"from the file (the archive setting), or set the data root ({ENV_DATA}) to an existing copy",
+            setting="archive",
         ) from None
     part.replace(target)
     return target
@@ -276,9 +280,6 @@ def download(dest: str | Path | None = None, url: str = SENTEVAL_URL, archive: s
         else:
             tar_path = fetch(url, tmp_dir / "senteval.tar", timeout=timeout)
         report.archive_sha256 = sha256_file(tar_path)
-        if SENTEVAL_ARCHIVE_SHA256 and archive is None and report.archive_sha256 != SENTEVAL_ARCHIVE_SHA256:
-            raise DataError(f"checksum mismatch for {url}: sha256 {report.archive_sha256}, "
-                            f"expected {SENTEVAL_ARCHIVE_SHA256}")
         extracted = tmp_dir / "x"
         extracted.mkdir()
         _safe_extract(tar_path, extracted)
@@ -289,8 +290,8 @@ def download(dest: str | Path | None = None, url: str = SENTEVAL_URL, archive: s
                             + (" ..." if len(missing) > 6 else ""), path=tar_path)
         if bad and verify:
             raise DataError(f"sha256 differs from the manifest for {len(bad)} file(s): {', '.join(bad[:6])}"
-                            + (" ..." if len(bad) > 6 else "") + "; rerun with --no-verify to accept them",
-                            path=tar_path)
+                            + (" ..." if len(bad) > 6 else "") + "; turn verification off to accept them",
+                            path=tar_path, setting="verify")
         report.verified = ok
         target.mkdir(parents=True, exist_ok=True)
         for src in sorted(p for p in downstream.rglob("*") if p.is_file()):

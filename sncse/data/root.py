@@ -116,5 +116,5 @@ def find_data_file(name: str | Path, root: str | Path | None = None) -> Path:
     for candidate in (base / p, base / "corpus" / p):
         if candidate.exists():
             return candidate
-    raise DataError(f"not found (also looked under {base} and {base / 'corpus'}; set {ENV_DATA} or --data-root)",
-                    path=name)
+    raise DataError(f"not found (also looked under {base} and {base / 'corpus'}; set the data root, {ENV_DATA})",
+                    path=name, setting="data_root")

@@ -25,25 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .root import missing_hint, senteval_dir
+from .root import ENV_DATA, resolve_data_root, senteval_dir
+from .tasks import STS_SUBSETS, STS_TASKS, TRANSFER_TASKS, expected_pairs
 
 log = logging.getLogger(__name__)
 
-STS_TASKS: tuple[str, ...] = ("sts12", "sts13", "sts14", "sts15", "sts16", "stsb", "sickr")
-
-EXPECTED_PAIRS: dict[str | tuple[str, str], int] = {
-    "sts12": 3108, "sts13": 1500, "sts14": 3750, "sts15": 3000, "sts16": 1186,
-    ("stsb", "test"): 1379, ("stsb", "dev"): 1500, ("sickr", "test"): 4927, ("sickr", "dev"): 500,
-}
-
-# SentEval's subset lists and order (senteval/sts.py). STS13's SMT subset is licensed and not used.
-STS_SUBSETS: dict[str, tuple[str, ...]] = {
-    "sts12": ("MSRpar", "MSRvid", "SMTeuroparl", "surprise.OnWN", "surprise.SMTnews"),
-    "sts13": ("FNWN", "headlines", "OnWN"),
-    "sts14": ("deft-forum", "deft-news", "headlines", "images", "OnWN", "tweet-news"),
-    "sts15": ("answers-forums", "answers-students", "belief", "headlines", "images"),
-    "sts16": ("answer-answer", "headlines", "plagiarism", "postediting", "question-question"),
-}
 STS_DIRS: dict[str, str] = {
     "sts12": "STS/STS12-en-test", "sts13": "STS/STS13-en-test", "sts14": "STS/STS14-en-test",
     "sts15": "STS/STS15-en-test", "sts16": "STS/STS16-en-test",
@@ -52,10 +38,15 @@ STSB_FILES = {"train": "STS/STSBenchmark/sts-train.csv", "dev": "STS/STSBenchmar
               "test": "STS/STSBenchmark/sts-test.csv"}
 SICK_FILES = {"train": "SICK/SICK_train.txt", "dev": "SICK/SICK_trial.txt", "test": "SICK/SICK_test_annotated.txt"}
 
+HOW_TO_GET = (f"run `sncse data download` (it also installs an archive fetched elsewhere), or set the data "
+              f"root ({ENV_DATA}) to a folder holding senteval/downstream/ in SentEval's layout")
 
-def expected_pairs(task: str, split: str = "test") -> int | None:
-    """The pair count the papers report for ``task``/``split`` (None for splits they do not list)."""
-    return EXPECTED_PAIRS.get((task, split), EXPECTED_PAIRS.get(task) if split == "test" else None)
+
+def how_to_get(root: str | Path | None = None) -> str:
+    """How to get missing evaluation data, worded for the root in use (the embedded sample holds STS-B only)."""
+    if resolve_data_root(root).is_sample:
+        return f"the embedded sample holds only STS-B dev/test; for the other sets {HOW_TO_GET}"
+    return HOW_TO_GET
 
 
 @dataclass
@@ -101,7 +92,7 @@ def _require(paths: list[Path], root: str | Path | None = None) -> None:
     missing = [p for p in paths if not p.is_file()]
     if missing:
         names = ", ".join(str(p) for p in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-        raise DataError(f"missing {len(missing)} file(s): {names}; {missing_hint(root)}")
+        raise DataError(f"missing {len(missing)} file(s): {names}; {how_to_get(root)}", setting="data_root")
 
 
 def _read_text(path: Path) -> str:
@@ -219,8 +210,6 @@ def sts_files(task: str, split: str = "test", root: str | Path | None = None) ->
 
 
 # ---------------------------------------------------------------------------------------------- transfer tasks
-TRANSFER_TASKS: tuple[str, ...] = ("mr", "cr", "subj", "mpqa", "sst2", "trec", "mrpc")
-
 # (positive file, negative file) for the binary tasks; SUBJ's "positive" class is the objective file,
 # exactly as SentEval's SUBJEval passes (obj, subj).
 _BINARY_FILES = {
@@ -236,8 +225,6 @@ TRANSFER_FILES: dict[str, tuple[str, ...]] = {
     "trec": ("TREC/train_5500.label", "TREC/TREC_10.label"),
     "mrpc": ("MRPC/msr_paraphrase_train.txt", "MRPC/msr_paraphrase_test.txt"),
 }
-EXPECTED_TRANSFER = {"mr": 10662, "cr": 3775, "subj": 10000, "mpqa": 10606, "sst2": 67349 + 872 + 1821,
-                     "trec": 5452 + 500, "mrpc": 4076 + 1725}
 
 
 @dataclass

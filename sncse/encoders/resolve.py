@@ -10,9 +10,7 @@ from typing import Any
 
 from .. import registry
 from ..errors import SncseError
-
-META_FILE = "sncse_model.json"
-HEAD_FILE = "sncse_head.safetensors"
+from .files import HEAD_FILE, META_FILE
 
 # sentence-transformers pooling modes -> our poolers
 _ST_POOLING = {
@@ -71,9 +69,9 @@ def resolve_model_path(path: str) -> ModelSpec:
         if (p / "config.json").exists():
             return ModelSpec("hf", str(p), {"pooler": "cls_before_pooler", "mlp": "none"}, kind="hf")
         raise SncseError(f"{p}: not a model directory (no {META_FILE}, modules.json or config.json)")
-    if registry.is_registered("encoders", path) and path.split(".v")[0] != "hf":
+    if registry.is_registered("encoders", path) and registry.base_name(path) != "hf":
         meta: dict[str, Any] = {"pooler": "cls_before_pooler", "mlp": "none", "base_encoder": path}
-        if path.split(".v")[0] == "minilm":
+        if registry.base_name(path) == "minilm":
             from .builders import local_minilm_path
 
             meta.update(_st_meta(local_minilm_path()))

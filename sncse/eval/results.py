@@ -26,18 +26,16 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..data.tasks import MTEB_NAMES, expected_pairs
 from ..io import write_json
 
 SCHEMA_VERSION = 1
-
-MTEB_NAMES = {"sts12": "STS12", "sts13": "STS13", "sts14": "STS14", "sts15": "STS15", "sts16": "STS16",
-              "stsb": "STSBenchmark", "sickr": "SICK-R"}
 MTEB_NOTE = (
     "Computed by sncse on SentEval's preprocessed files (Moses-tokenized, lower-cased), not on MTEB's "
     "datasets; STS12-16 scores are Spearman over all subsets of a year concatenated. MTEB's SICK-R 'test' "
-    "is all 9,927 SICK pairs, whereas these figures use SentEval's 4,927-pair test split "
+    f"is all 9,927 SICK pairs, whereas these figures use SentEval's {expected_pairs('sickr'):,}-pair test split "
     "(SICK_test_annotated.txt) -- so SICK-R is not comparable with MTEB leaderboard numbers; "
-    "STS-B uses the 1,379-pair test split as MTEB does."
+    f"STS-B uses the {expected_pairs('stsb'):,}-pair test split as MTEB does."
 )
 
 
@@ -81,6 +79,11 @@ def build_result(model: str, pooler: str | None, mode: str, sts: dict[str, Any] 
     info.update(meta or {})
     result["meta"] = info
     return _clean(result)
+
+
+def eval_result_path(run_dir: str | Path, mode: str = "test") -> Path:
+    """Where a run's evaluation is kept: ``RUN/eval_<mode>.json`` (``eval_test.json``, ``eval_dev.json``)."""
+    return Path(run_dir) / f"eval_{mode}.json"
 
 
 def write_result(result: dict[str, Any], path: str | Path) -> Path:

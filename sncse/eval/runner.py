@@ -1,6 +1,6 @@
 """One entry point for ``sncse eval``: load a model, run the requested task groups, assemble the JSON.
 
-Task specification (comma-separated, case-insensitive):
+Task specification (comma-separated, case-insensitive; parsed by :func:`sncse.data.tasks.parse_tasks`):
 ``sts`` (the 7 STS tasks; in dev mode STS-B dev + SICK-R trial), ``transfer`` (the 7 SentEval transfer
 tasks), ``align`` (alignment/uniformity on STS-B), ``all`` (all three), or single task names
 (``sts12``..``sts16``, ``stsb``, ``sickr``, ``mr``, ``cr``, ``subj``, ``mpqa``, ``sst2``, ``trec``, ``mrpc``).
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..data.senteval import STS_TASKS, TRANSFER_TASKS
+from ..data.tasks import TaskPlan, parse_tasks
 from ..errors import SncseError
 from .published import PUBLISHED_STS, PUBLISHED_TRANSFER, as_dict
 from .results import build_result
@@ -22,54 +21,11 @@ from .results import build_result
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class TaskPlan:
-    sts: list[str] = field(default_factory=list)
-    transfer: list[str] = field(default_factory=list)
-    align: bool = False
-
-
-def plan_tasks(spec: str | None, mode: str = "test") -> TaskPlan:
-    """Parse ``--tasks`` into the STS tasks, transfer tasks and whether to run alignment."""
-    if mode not in ("test", "dev"):
-        raise SncseError(f"--mode must be test or dev, got {mode!r}")
-    plan = TaskPlan()
-    sts_all = list(STS_TASKS) if mode == "test" else ["stsb", "sickr"]
-    aliases = {"sts-b": "stsb", "stsbenchmark": "stsb", "sick-r": "sickr", "sick": "sickr", "sst": "sst2",
-               "sst-2": "sst2", "alignment": "align", "uniformity": "align"}
-    items = [aliases.get(x.strip().lower(), x.strip().lower()) for x in (spec or "sts").split(",") if x.strip()]
-    if not items:
-        raise SncseError("--tasks is empty")
-    for item in items:
-        if item == "sts":
-            plan.sts += sts_all
-        elif item == "transfer":
-            plan.transfer += list(TRANSFER_TASKS)
-        elif item == "align":
-            plan.align = True
-        elif item == "all":
-            plan.sts += sts_all
-            plan.transfer += list(TRANSFER_TASKS)
-            plan.align = True
-        elif item in STS_TASKS:
-            if mode == "dev" and item not in ("stsb", "sickr"):
-                raise SncseError(f"--mode dev has only stsb (dev) and sickr (trial); {item} has no dev split")
-            plan.sts.append(item)
-        elif item in TRANSFER_TASKS:
-            plan.transfer.append(item)
-        else:
-            known = ", ".join(["sts", "transfer", "align", "all", *STS_TASKS, *TRANSFER_TASKS])
-            raise SncseError(f"unknown task {item!r} in --tasks; known: {known}")
-    plan.sts = list(dict.fromkeys(plan.sts))
-    plan.transfer = list(dict.fromkeys(plan.transfer))
-    return plan
-
-
 def check_data(plan: TaskPlan, mode: str = "test", root: str | Path | None = None) -> None:
     """Fail early, before loading a model, with every missing file of the plan listed."""
-    from ..data.root import SAMPLE_STS, missing_hint, resolve_data_root
-    from ..data.senteval import describe_missing, sts_files, transfer_files
-    from .sts import split_for
+    from ..data.root import SAMPLE_STS, resolve_data_root
+    from ..data.senteval import HOW_TO_GET, describe_missing, how_to_get, sts_files, transfer_files
+    from ..data.tasks import split_for
 
     if resolve_data_root(root).is_sample:
         lacking = [t for t in plan.sts if split_for(t, mode) not in SAMPLE_STS.get(t, ())] + plan.transfer
@@ -77,8 +33,8 @@ def check_data(plan: TaskPlan, mode: str = "test", root: str | Path | None = Non
             lacking.append("align (needs STS-B train)")
         if lacking:
             raise SncseError(f"the embedded sample data has no {', '.join(lacking)}: it holds only STS-B "
-                             f"dev/test (evaluate with tasks=stsb); for the full sets run `sncse data download` "
-                             "or set SNCSE_DATA to a data root")
+                             f"dev/test (evaluate with tasks=stsb); for the full sets {HOW_TO_GET}",
+                             setting="data_root")
 
     files: list[Path] = []
     for t in plan.sts:
@@ -90,8 +46,8 @@ def check_data(plan: TaskPlan, mode: str = "test", root: str | Path | None = Non
             files += sts_files("stsb", split, root=root)
     missing = [p for p in dict.fromkeys(files) if not p.is_file()]
     if missing:
-        raise SncseError(f"evaluation data missing: {describe_missing(missing, root)}; {missing_hint(root)} "
-                         "(`sncse data check` lists everything)")
+        raise SncseError(f"evaluation data missing: {describe_missing(missing, root)}; {how_to_get(root)} "
+                         "(`sncse data check` lists everything)", setting="data_root")
 
 
 def model_kind(path: str) -> str:
@@ -120,7 +76,7 @@ def run_eval(
     from .sts import encoder_embedder, evaluate_sts
     from .transfer import evaluate_transfer
 
-    plan = plan_tasks(tasks, mode)
+    plan = parse_tasks(tasks, mode)
     check_data(plan, mode, root)
     start = time.perf_counter()
     if isinstance(model, str | Path):

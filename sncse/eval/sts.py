@@ -14,8 +14,8 @@ No regressor is trained (SentEval's default STS-B/SICK-R regressor is *not* used
   (``mode="dev"``, the model-selection split used during training).
 - The average is the unweighted mean of the task scores (the papers' "Avg.").
 
-Each distinct sentence of all requested tasks is embedded exactly once (length-sorted batches inside
-``SentenceEncoder.encode``), so the 7-task evaluation costs one pass over ~26k sentences.
+Each distinct sentence of all requested tasks is embedded exactly once (task by task, length-sorted
+batches inside ``SentenceEncoder.encode``), so the 7-task evaluation costs one pass over ~26k sentences.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
-from ..data.senteval import STS_TASKS, STSTask, load_sts
+from ..data.senteval import STSTask, load_sts
+from ..data.tasks import split_for, sts_tasks
 from ..errors import SncseError
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ Embedder = Callable[[list[str]], np.ndarray]
 PROTOCOL = ("SimCSE/SentEval STS: cosine similarity, Spearman x100, no regressor; STS12-16 'all' "
             "(subsets concatenated; 'mean'/'wmean' also given); STS-B and SICK-R {split} split; "
             "avg = unweighted mean of the task scores")
-DEV_TASKS = ("stsb", "sickr")
 # Cosines are rounded to 6 decimals: float32 embeddings carry ~7 significant digits, and the digits
 # below that depend on batch padding and summation order. Rounding makes a pair of identical sentences
 # score exactly 1.0 (a tie, ranked by its average rank) instead of 1 +- 1e-7 noise that orders such
@@ -101,30 +101,6 @@ def score_task(task: STSTask, lookup: dict[str, np.ndarray] | Embedder) -> dict[
     }
 
 
-def resolve_tasks(tasks: str | Sequence[str] | None, mode: str = "test") -> list[str]:
-    """``None``/"sts"/"all" -> the 7 tasks (test) or STS-B + SICK-R (dev); else a comma list."""
-    if mode not in ("test", "dev"):
-        raise SncseError(f"mode must be test or dev, got {mode!r}")
-    if tasks is None or tasks in ("sts", "all"):
-        return list(STS_TASKS if mode == "test" else DEV_TASKS)
-    names = [t.strip().lower() for t in (tasks.split(",") if isinstance(tasks, str) else tasks) if t.strip()]
-    aliases = {"sts-b": "stsb", "stsbenchmark": "stsb", "sick-r": "sickr", "sick": "sickr",
-               "sickrelatedness": "sickr"}
-    names = [aliases.get(n, n) for n in names]
-    unknown = [n for n in names if n not in STS_TASKS]
-    if unknown:
-        raise SncseError(f"unknown STS task(s) {', '.join(unknown)}; known: {', '.join(STS_TASKS)}")
-    if mode == "dev":
-        bad = [n for n in names if n not in DEV_TASKS]
-        if bad:
-            raise SncseError(f"--mode dev covers stsb (dev) and sickr (trial) only, not {', '.join(bad)}")
-    return list(dict.fromkeys(names))
-
-
-def split_for(task: str, mode: str) -> str:
-    return "dev" if mode == "dev" and task in DEV_TASKS else "test"
-
-
 def load_tasks(tasks: Sequence[str], mode: str = "test", root: str | Path | None = None,
                limit: int | None = None) -> list[STSTask]:
     """Load the requested tasks; ``limit`` keeps the first N pairs of each subset (smoke tests only)."""
@@ -145,6 +121,20 @@ def embed_unique(sentences: Sequence[str], embed: Embedder) -> dict[str, np.ndar
     if vectors.shape[0] != len(unique):
         raise SncseError(f"embedder returned {vectors.shape[0]} vectors for {len(unique)} sentences")
     return dict(zip(unique, vectors, strict=True))
+
+
+def embed_tasks(tasks: Sequence[STSTask], embed: Embedder) -> dict[str, np.ndarray]:
+    """Embed each distinct sentence of ``tasks`` once, task by task in the order given.
+
+    A task's new sentences go to the embedder in one call (length-sorted batches inside
+    ``SentenceEncoder.encode``), so the first task's vectors do not depend on which tasks follow:
+    ``sncse eval --mode dev`` (STS-B first) computes STS-B dev exactly as the evaluator that selects
+    checkpoints during training (``sncse.train.dev_eval``), and both report the same number.
+    """
+    lookup: dict[str, np.ndarray] = {}
+    for t in tasks:
+        lookup.update(embed_unique([s for s in t.sentences() if s not in lookup], embed))
+    return lookup
 
 
 def encoder_embedder(model: Any, batch_size: int = 128, show_progress: bool = True) -> Embedder:
@@ -172,13 +162,12 @@ def evaluate_sts(
 
     Returns ``{"tasks": {task: {...}}, "avg": float, "mode", "protocol", "sentences", "encode_seconds"}``.
     """
-    names = resolve_tasks(tasks, mode)
+    names = sts_tasks(tasks, mode)
     loaded = load_tasks(names, mode, root=root, limit=limit)
     embed = model if callable(model) and not hasattr(model, "encode") else encoder_embedder(
         model, batch_size=batch_size, show_progress=show_progress)
-    sentences = [s for t in loaded for sub in t.subsets for s in (*sub.sent1, *sub.sent2)]
     start = time.perf_counter()
-    lookup = embed_unique(sentences, embed)
+    lookup = embed_tasks(loaded, embed)
     seconds = time.perf_counter() - start
     log.info("embedded %d distinct sentences in %.1fs", len(lookup), seconds)
     results = {t.task: score_task(t, lookup) for t in loaded}
@@ -197,6 +186,7 @@ def evaluate_sts(
 
 def stsb_dev_spearman(model: Any, batch_size: int = 128, root: str | Path | None = None,
                       limit: int | None = None) -> float:
-    """Spearman x100 on STS-B dev: the model-selection score during training (SimCSE's ``eval_stsb_spearman``)."""
+    """Spearman x100 on STS-B dev (SimCSE's ``eval_stsb_spearman``): the number ``sncse eval --mode dev``
+    reports for ``stsb`` and the one ``sncse train`` selects checkpoints on."""
     return evaluate_sts(model, ["stsb"], mode="dev", batch_size=batch_size, root=root, limit=limit,
                         show_progress=False)["tasks"]["stsb"]["spearman"]

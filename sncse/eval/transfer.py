@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data.senteval import TRANSFER_TASKS, TransferTask, load_transfer
-from ..errors import SncseError
+from ..data.senteval import TransferTask, load_transfer
+from ..data.tasks import transfer_tasks
 from ..progress import task as progress_task
 
 log = logging.getLogger(__name__)
@@ -44,17 +44,6 @@ SPLIT_REGS = [2.0**t for t in range(-2, 4)]
 PROTOCOL = ("SentEval transfer (scikit-learn logistic regression on frozen embeddings): MR/CR/SUBJ/MPQA "
             "nested {k}-fold CV; TREC/MRPC {k}-fold CV on train then test split (MRPC [|u-v|, u*v]); "
             "SST-2 C chosen on dev; accuracy x100")
-
-
-def resolve_transfer_tasks(tasks: str | Sequence[str] | None) -> list[str]:
-    if tasks is None or tasks in ("transfer", "all"):
-        return list(TRANSFER_TASKS)
-    names = [t.strip().lower() for t in (tasks.split(",") if isinstance(tasks, str) else tasks) if t.strip()]
-    names = ["sst2" if n in ("sst", "sst-2") else n for n in names]
-    unknown = [n for n in names if n not in TRANSFER_TASKS]
-    if unknown:
-        raise SncseError(f"unknown transfer task(s) {', '.join(unknown)}; known: {', '.join(TRANSFER_TASKS)}")
-    return names
 
 
 def _clf(c: float, max_iter: int):
@@ -153,7 +142,7 @@ def evaluate_transfer(
     limit: int | None = None,
 ) -> dict[str, Any]:
     """Accuracy x100 per transfer task and their mean. ``embed``: list[str] -> (N, H) array."""
-    names = resolve_transfer_tasks(tasks)
+    names = transfer_tasks(tasks)
     results: dict[str, dict[str, Any]] = {}
     for name in names:
         t0 = time.perf_counter()

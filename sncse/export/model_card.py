@@ -12,11 +12,11 @@ from typing import Any
 
 from .. import __version__
 from ..analyze.runs import RunRecord, test_scores
+from ..data.tasks import STS_TASKS, display_name
 from ..encoders.model import SentenceEncoder
+from ..encoders.st_modules import ST_CHAT_TEMPLATE_VERSION
 from ..losses.base import MIXCSE_CITATION, SIMCSE_CITATION, SNCSE_CITATION
-
-TASK_TITLES = {"sts12": "STS12", "sts13": "STS13", "sts14": "STS14", "sts15": "STS15", "sts16": "STS16",
-               "stsb": "STS-B", "sickr": "SICK-R"}
+from ..registry import base_name
 
 # SNCSE, SimCSE and MixCSE citations are the losses' own (one copy, in sncse/losses/base.py).
 CITATIONS: dict[str, str] = {
@@ -83,8 +83,8 @@ def _results_section(run: RunRecord | None) -> list[str]:
                       "`sncse eval MODEL_DIR` (SimCSE/SentEval protocol: cosine similarity, Spearman x100).", ""]
     scores = test_scores(run.eval_test)
     if scores:
-        order = [t for t in TASK_TITLES if t in scores] + [t for t in scores if t not in TASK_TITLES]
-        header = "| " + " | ".join(TASK_TITLES.get(t, t) for t in order) + " | Avg. |"
+        order = [t for t in STS_TASKS if t in scores] + [t for t in scores if t not in STS_TASKS]
+        header = "| " + " | ".join(display_name(t) for t in order) + " | Avg. |"
         avg = run.test_avg
         out += ["STS test sets (Spearman correlation x100 of cosine similarity and gold score, no regressor;",
                 "STS12-16 over the subsets concatenated, from `eval_test.json` of the run):", "", header,
@@ -112,10 +112,10 @@ def _training_section(model: SentenceEncoder, run: RunRecord | None) -> tuple[li
     out = ["## Training", ""]
     if run is None or not run.config:
         return out + ["No training configuration was found next to the exported model.", ""], ("simcse",)
-    loss_name = str(run.get("loss.name", "?")).split(".v")[0]
+    loss_name = base_name(str(run.get("loss.name", "?")))
     desc, cites, keys = LOSSES.get(loss_name, (f"loss `{loss_name}`", ("simcse",), ("temperature",)))
     rows: list[tuple[str, Any]] = [("loss", f"`{run.get('loss.name')}`: {desc}")]
-    rows += [(HYPER_NAMES.get(k, k), run.get(f"loss.{k}")) for k in keys]
+    rows += [(HYPER_NAMES.get(k, k), run.loss_param(k)) for k in keys]
     rows += [
         ("pooler", run.get("model.pooler")), ("MLP head", run.get("model.mlp")),
         ("max length (training)", run.get("model.max_length")),
@@ -172,8 +172,8 @@ def model_card(model: SentenceEncoder, fmt: str, source: str, run: RunRecord | N
                   "print(model.similarity(emb[:1], emb[1:]))", "```", ""]
         if model.pooler_name == "prompt":
             parts += ["The prompt template lives in `chat_template.jinja`; it needs sentence-transformers >= "
-                      "6.0 (older versions ignore chat templates and would return zero vectors). No "
-                      "`trust_remote_code` is needed.", ""]
+                      f"{ST_CHAT_TEMPLATE_VERSION} (older versions ignore chat templates and would return zero "
+                      "vectors). No `trust_remote_code` is needed.", ""]
     parts += ["```python", "import sncse", "", 'model = sncse.load("PATH_TO_THIS_FOLDER")',
               'emb = model.encode(["A man is playing a guitar."], normalize=True)',
               'print(model.similarity(["A man is playing a guitar."], ["A man is not playing a guitar."]))',

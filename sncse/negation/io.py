@@ -100,13 +100,14 @@ def _verify_partial(input_path: Path, data_path: Path, branches: list[str], erro
             source = next(lines, None)
             if source is None:
                 raise SncseError(f"cannot resume: the partial output has more lines than {input_path}; "
-                                 "rerun without --resume", path=data_path)
+                                 "start again without resuming", path=data_path, setting="resume")
             if branch in SKIP_BRANCHES:
                 continue
             written += 1
             if not data.readline().startswith("[" + json.dumps(source.strip()) + ", "):
                 raise SncseError(f"cannot resume: the partial output does not match {input_path} (input line "
-                                 f"{lineno} differs); rerun without --resume", path=data_path, line=written)
+                                 f"{lineno} differs); start again without resuming", path=data_path, line=written,
+                                 setting="resume")
 
 
 def _resume_point(input_path: Path, output: Path, meta: dict[str, Any], errors: str) -> tuple[int, Counter, int]:
@@ -119,12 +120,13 @@ def _resume_point(input_path: Path, output: Path, meta: dict[str, Any], errors: 
     try:
         old = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
-        raise SncseError("cannot resume: unreadable metadata; rerun without --resume", path=meta_path) from None
+        raise SncseError("cannot resume: unreadable metadata; start again without resuming", path=meta_path,
+                         setting="resume") from None
     for key, value in meta.items():
         if old.get(key) != value:
             raise SncseError(f"cannot resume: the partial output was made with {key}={old.get(key)!r}, this run "
-                             f"has {key}={value!r}; rerun with the same settings or without --resume",
-                             path=data_path)
+                             f"has {key}={value!r}; rerun with the same settings or start again without resuming",
+                             path=data_path, setting="resume")
     with open(branches_path, encoding="utf-8", errors="replace", newline="\n") as fh:
         branches = [b[:-1] for b in fh if b.endswith("\n")]
     if "" in branches:  # never written by us: keep what precedes it
@@ -190,7 +192,7 @@ def negate_file(
     if mode not in MODES:
         raise SncseError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
     if errors not in ERRORS:
-        raise SncseError(f"unknown --errors value '{errors}'; choose one of: {', '.join(ERRORS)}")
+        raise SncseError(f"unknown errors value '{errors}'; choose one of: {', '.join(ERRORS)}", setting="errors")
     if workers < 1 or batch_size < 1 or chunk_size < 1:
         raise SncseError("workers, batch size and chunk size must be at least 1")
     backend_name = registry.resolve_name("negators", backend)
@@ -212,7 +214,7 @@ def negate_file(
     if start == 0:
         counts, written = Counter(), 0
         if data_path.exists() and not resume:
-            log.info("discarding the partial output of an earlier run (use --resume to continue it)")
+            log.info("discarding the partial output of an earlier run (resume=True continues it)")
         write_json(meta_path, meta)
         data_path.write_bytes(b"")
         branches_path.write_bytes(b"")
@@ -242,8 +244,8 @@ def negate_file(
             os.fsync(data_fh.fileno())
     except BaseException:
         if data_path.exists():
-            log.warning("stopped after %d of %d lines; the partial output is kept (%s): rerun with --resume "
-                        "to continue", start + done_now, n_lines, data_path)
+            log.warning("stopped after %d of %d lines; the partial output is kept (%s): resume to continue",
+                        start + done_now, n_lines, data_path)
         raise
     loop_s = time.perf_counter() - t_loop
     os.replace(data_path, output)

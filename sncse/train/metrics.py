@@ -14,7 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..io import atomic_write
+from ..errors import DataError
+from ..io import atomic_write, iter_lines
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +23,27 @@ METRICS_FILE = "metrics.jsonl"
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
+    """The records of ``metrics.jsonl`` (``path``: the file or its run directory; none if it is absent).
+
+    Blank lines are skipped; a line that is not a JSON object is a DataError naming the file and line.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / METRICS_FILE
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records: list[dict[str, Any]] = []
+    for lineno, line in enumerate(iter_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=lineno) from None
+        if not isinstance(record, dict):
+            raise DataError(f"expected a JSON object, got {line[:40]!r}", path=path, line=lineno)
+        records.append(record)
+    return records
 
 
 def truncate_metrics(path: str | Path, after_step: int) -> None:

@@ -75,3 +75,45 @@ def test_negation_cli(runner, cli_app, tiny_model_dir, data_root, tmp_path):
     assert len(data["models"]) == 2 and data["pairs"] >= 40
     assert data["models"][0]["soft_negative"]["mean"] == pytest.approx(data["models"][1]["soft_negative"]["mean"])
     assert any(" not " in e["negation"] or e["negation"].startswith("Not") for e in data["examples"])
+
+
+def test_negation_from_pairs_equals_negating_here(runner, cli_app, tiny_model_dir, data_root, tmp_path):
+    """`--pairs FILE` (a `sncse negate` output of the sampled sentences) gives exactly what `--n N --seed S`
+    gives by negating in the process: the analysis can then run where no negator is installed."""
+    from sncse.analyze.negation_sim import sample_sentences
+    from sncse.negation.io import negate_file
+
+    n, seed = 40, 3
+    sentences = tmp_path / "analysis.txt"
+    sentences.write_text("".join(s + "\n" for s in sample_sentences(n, seed=seed)), encoding="utf-8")
+    pairs = tmp_path / "analysis.negations.jsonl"
+    negate_file(sentences, pairs, workers=1)
+
+    here, ahead = tmp_path / "here.json", tmp_path / "ahead.json"
+    args = [str(tiny_model_dir), "--negation", "--seed", str(seed), "--device", "cpu"]
+    result = runner.invoke(cli_app, ["-q", "analyze", *args, "--n", str(n), "--out", str(tmp_path / "a"),
+                                     "--json", str(here)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli_app, ["-q", "analyze", *args, "--pairs", str(pairs), "--out", str(tmp_path / "b"),
+                                     "--json", str(ahead), "--csv", str(tmp_path / "b.csv")])
+    assert result.exit_code == 0, result.output
+    a, b = json.loads(here.read_text()), json.loads(ahead.read_text())
+    for key in ("negator", "requested", "pairs", "dropped_skipped", "dropped_unchanged", "models", "examples"):
+        assert a[key] == b[key], key
+    assert a["negator"] == "spacy (faithful)" and b["negations_from"] == str(pairs)
+    assert (tmp_path / "b" / "negation_similarity.png").read_bytes()[:8] == PNG_MAGIC
+    rows = list(csv.DictReader((tmp_path / "b.csv").open()))
+    assert float(rows[0]["soft_negative_mean"]) == pytest.approx(b["models"][0]["soft_negative"]["mean"])
+
+
+def test_negation_pairs_errors(runner, cli_app, tiny_model_dir, tmp_path):
+    bad = tmp_path / "bad.negations.jsonl"
+    bad.write_text('["a dog barks .", "a dog does not bark ."]\n{"x": 1}\n', encoding="utf-8")
+    result = runner.invoke(cli_app, ["analyze", str(tiny_model_dir), "--negation", "--pairs", str(bad),
+                                     "--device", "cpu", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and f"{bad}:2:" in result.output
+    for extra in (["--n", "10"], ["--negator", "spacy"]):
+        result = runner.invoke(cli_app, ["analyze", str(tiny_model_dir), "--negation", "--pairs", str(bad), *extra])
+        assert result.exit_code == 2 and f"drop {extra[0]}" in result.output
+    result = runner.invoke(cli_app, ["analyze", "--sweep", str(tmp_path), "--pairs", str(bad)])
+    assert result.exit_code == 2 and "--pairs goes with --negation" in result.output

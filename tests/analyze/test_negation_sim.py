@@ -83,3 +83,46 @@ def test_similarities_and_png(tiny_model_dir, data_root, tmp_path):
     d = result.to_dict()
     assert d["pairs"] == len(pairs.sentences) and len(d["models"]) == 2
     assert set(d["models"][0]["soft_negative"]) == {"mean", "peak", "std", "n"}
+
+
+def test_read_pairs_in_file_order_with_the_negator_from_the_stats(tmp_path):
+    from sncse.analyze.negation_sim import read_pairs
+    from sncse.io import write_json
+    from sncse.negation.io import format_pair, stats_path_for
+
+    path = tmp_path / "s.negations.jsonl"
+    path.write_text("".join([format_pair("a dog barks", "a dog does not bark"), "\n",
+                             format_pair("same here", "same here"), format_pair("skip me", ""),
+                             format_pair("the cat sleeps", "the cat does not sleep"),
+                             format_pair("birds fly", "birds do not fly")]), encoding="utf-8")
+    pairs = read_pairs(path, seed=2)
+    assert pairs.sentences == ["a dog barks", "the cat sleeps", "birds fly"]
+    assert pairs.negations == ["a dog does not bark", "the cat does not sleep", "birds do not fly"]
+    assert (pairs.requested, pairs.dropped_unchanged, pairs.dropped_skipped) == (5, 1, 1)  # the blank line is not a pair
+    assert pairs.others == build_pairs(pairs.sentences, lambda s: pairs.negations, seed=2).others
+    assert pairs.negator == f"from {path.name}" and pairs.source == str(path)
+    write_json(stats_path_for(path), {"backend": "spacy.v1", "mode": "improved"})
+    assert read_pairs(path).negator == "spacy (improved)"
+    (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
+    with pytest.raises(SncseError, match="no .sentence, negation. pairs"):
+        read_pairs(tmp_path / "empty.jsonl")
+
+
+def test_negation_similarity_takes_pairs_and_loaded_models(tiny_model_dir, tmp_path):
+    import sncse
+    from sncse.analyze import negation_similarity
+
+    sentences = ["a dog barks", "the cat sleeps", "birds fly south", "skip me"]
+    pairs = build_pairs(sentences, toy_negate, seed=0)
+    model = sncse.load(str(tiny_model_dir), device="cpu")
+    result = negation_similarity({"loaded": model}, pairs, show_progress=False, figure=tmp_path / "f" / "neg.png")
+    by_path = negation_similarity([str(tiny_model_dir)], pairs, device="cpu", show_progress=False)
+    assert result.png == tmp_path / "f" / "neg.png" and result.png.read_bytes()[:8] == PNG_MAGIC
+    assert by_path.png is None and by_path.models[0].name == tiny_model_dir.name
+    np.testing.assert_allclose(result.models[0].soft_negative, by_path.models[0].soft_negative, atol=1e-6)
+    row = result.rows()[0]
+    assert row["model"] == "loaded" and row["pairs"] == 3
+    assert row["soft_negative_mean"] == pytest.approx(float(result.models[0].soft_negative.mean()))
+    assert result.to_dict()["png"] == str(result.png)
+    with pytest.raises(SncseError, match="at least one model"):
+        negation_similarity([], pairs)

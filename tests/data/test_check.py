@@ -57,11 +57,11 @@ def test_check_flags_count_mismatch(tmp_path: Path, data_root: Path) -> None:
 
 
 def test_cli_data_check(runner, cli_app, data_root: Path, tmp_path: Path, monkeypatch) -> None:
-    ok = runner.invoke(cli_app, ["data", "check", "--json"])
+    ok = runner.invoke(cli_app, ["data", "check", "--json", "-"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"]
     monkeypatch.setenv("SNCSE_DATA", str(data_root))
     root = _partial(tmp_path, data_root)
-    bad = runner.invoke(cli_app, ["--data-root", str(root), "data", "check", "--sts-only", "--json"])
+    bad = runner.invoke(cli_app, ["--data-root", str(root), "data", "check", "--sts-only", "--json", "-"])
     assert bad.exit_code == 2
     data = json.loads(bad.stdout)
     assert not data["ok"] and any(t["status"] == "missing" for t in data["tasks"])
@@ -93,7 +93,7 @@ def test_download_from_archive_installs_and_verifies(tmp_path: Path, data_root: 
 
 def test_download_rejects_checksum_mismatch(tmp_path: Path, data_root: Path) -> None:
     archive = _archive(tmp_path, data_root, tamper="SICK/SICK_trial.txt")
-    with pytest.raises(DataError, match="sha256 differs .*SICK/SICK_trial.txt.*--no-verify"):
+    with pytest.raises(DataError, match="sha256 differs .*SICK/SICK_trial.txt.*verification off"):
         download(tmp_path / "root", archive=archive)
     assert not (tmp_path / "root" / "senteval").exists()
     report = download(tmp_path / "root", archive=archive, verify=False)

@@ -148,3 +148,11 @@ def test_file_digest_changes_with_content(tmp_path: Path) -> None:
     d1 = file_digest(p)
     p.write_text("two\n", encoding="utf-8")
     assert file_digest(p) != d1
+
+
+def test_iter_negation_pairs_yields_blank_lines_as_empty_pairs(tmp_path: Path) -> None:
+    from sncse.data.corpus import iter_negation_pairs
+
+    p = tmp_path / "n.jsonl"
+    p.write_text('["x ", "not x"]\n\n["", ""]\n', encoding="utf-8")
+    assert list(iter_negation_pairs(p)) == [(1, "x ", "not x"), (2, "", ""), (3, "", "")]

@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 
 from sncse.data.senteval import load_transfer
-from sncse.errors import SncseError
 from sncse.eval.transfer import (
     evaluate_transfer,
     inner_kfold,
     kfold_then_test,
-    resolve_transfer_tasks,
     split_classifier,
 )
 
@@ -35,13 +33,6 @@ def test_classifiers_separate_easy_data_and_fail_on_noise() -> None:
     assert r["acc"] > 90 and r["C"] in [2.0**t for t in range(-1, 6)]
     s = split_classifier({"train": x, "dev": xt, "test": xt}, {"train": y, "dev": yt % 2, "test": yt % 2})
     assert s["acc"] > 90
-
-
-def test_resolve_transfer_tasks() -> None:
-    assert resolve_transfer_tasks("transfer") == ["mr", "cr", "subj", "mpqa", "sst2", "trec", "mrpc"]
-    assert resolve_transfer_tasks("SST-2,mrpc") == ["sst2", "mrpc"]
-    with pytest.raises(SncseError, match="unknown transfer task"):
-        resolve_transfer_tasks("cola")
 
 
 def test_loaders_follow_senteval_order_and_labels(data_root: Path) -> None:

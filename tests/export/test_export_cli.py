@@ -14,7 +14,7 @@ from sncse.export import api
 def test_cli_exports_sentence_transformers(runner, cli_app, make_run, tmp_path):
     run = make_run(pooler="prompt")
     out = tmp_path / "exported"
-    result = runner.invoke(cli_app, ["export", str(run), "-o", str(out), "--json"])
+    result = runner.invoke(cli_app, ["export", str(run), "-o", str(out), "--json", "-"])
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
     assert info["format"] == "sentence-transformers" and info["pooler"] == "prompt" and info["head"] == "dropped"

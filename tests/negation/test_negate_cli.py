@@ -12,7 +12,7 @@ def test_cli_json_stats(runner, cli_app, tmp_path, faithful):
     lines = ["He likes apples.", "He is not here.", "", "Close the door."]
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "neg.jsonl"
-    result = runner.invoke(cli_app, ["-q", "negate", str(src), "-o", str(out), "--json"])
+    result = runner.invoke(cli_app, ["-q", "negate", str(src), "-o", str(out), "--json", "-"])
     assert result.exit_code == 0, result.output
     stats = json.loads(result.stdout)
     assert stats["branches"]["root_vbz"] == 1 and stats["branches"]["blank"] == 1
@@ -38,7 +38,7 @@ def test_cli_workers_keep_order(runner, cli_app, tmp_path, wiki_lines, faithful)
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "w2.jsonl"
     result = runner.invoke(cli_app, ["-q", "negate", str(src), "-o", str(out), "--workers", "2",
-                                     "--chunk-size", "7", "--batch-size", "4", "--json"])
+                                     "--chunk-size", "7", "--batch-size", "4", "--json", "-"])
     assert result.exit_code == 0, result.output
     expected = "".join(json.dumps([r.sentence, r.negation]) + "\n" for r in faithful.negate_with_branches(lines))
     assert out.read_text() == expected
@@ -49,9 +49,10 @@ def test_cli_workers_keep_order(runner, cli_app, tmp_path, wiki_lines, faithful)
     (["{tmp}/missing.txt"], "missing.txt"),
     (["{tmp}/in.txt", "-o", "{tmp}/no/such/dir/out.jsonl"], "no/such/dir"),
     (["{tmp}/bad.txt"], "bad.txt:2:"),
+    (["{tmp}/bad.txt"], "errors='replace' substitutes U+FFFD) (option --errors)"),
     (["{tmp}/in.txt", "--mode", "creative"], "unknown"),
     (["{tmp}/in.txt", "--backend", "nosuch"], "available:"),
-    (["{tmp}/in.txt", "--errors", "ignore"], "--errors"),
+    (["{tmp}/in.txt", "--errors", "ignore"], "unknown errors value 'ignore'; choose one of: strict, replace (option --errors)"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(runner, cli_app, tmp_path, args, needle):
     (tmp_path / "in.txt").write_text("He runs.\n", encoding="utf-8")
@@ -64,7 +65,7 @@ def test_cli_bad_input_exits_2_with_one_line(runner, cli_app, tmp_path, args, ne
 
 def test_cli_errors_replace(runner, cli_app, tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"ok\n\xc3\x28 broken\n")
-    result = runner.invoke(cli_app, ["-q", "negate", str(tmp_path / "bad.txt"), "--errors", "replace", "--json"])
+    result = runner.invoke(cli_app, ["-q", "negate", str(tmp_path / "bad.txt"), "--errors", "replace", "--json", "-"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["lines_written"] == 2
 

@@ -46,7 +46,7 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, wiki_lines, runner, 
     assert 60 <= done < len(lines)
     assert not out.exists()  # nothing at the output path until the run is complete
 
-    result = runner.invoke(cli_app, ["-q", "negate", str(src), "-o", str(out), "--resume", "--json",
+    result = runner.invoke(cli_app, ["-q", "negate", str(src), "-o", str(out), "--resume", "--json", "-",
                                      "--chunk-size", "10"])
     assert result.exit_code == 0, result.output
     import json

@@ -1,162 +1,202 @@
-"""scripts/make_results.py: aggregation of fabricated reproduce.sh output folders into docs/results.md."""
+"""scripts/make_results.py on a folder written by the real producers, as scripts/reproduce.sh lays it out.
+
+The fixture runs, in-process and at tiny sizes, what reproduce.sh runs: `repro_tools corpus` /
+`pack-negations` / `analysis-sentences` / `meta`, `sncse negate` (spaCy), `sncse eval` of the zero-shot
+encoder (test and dev), `sncse train` + `sncse eval RUN` for three runs, and `sncse analyze --negation
+--pairs`. Every number the tests expect is read back from the files those commands wrote, so a change
+in what a producer writes (a file name, a key) fails here instead of silently emptying the page.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
-import math
+import statistics
 from pathlib import Path
 
 import pytest
 
-TASKS = ("sts12", "sts13", "sts14", "sts15", "sts16", "stsb", "sickr")
-# a 1x1 PNG (the page only copies it)
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+from sncse.data.tasks import STS_TASKS
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = str(REPO / "configs" / "tiny.yaml")
+POOLER = "cls"
+RUNS = ("bml-cls-s1", "bml-cls-s2", "infonce-cls-s1")  # infonce-cls-s2 is left out: a missing run
+LIMIT = 5  # STS test pairs per subset
+FORBIDDEN = ("issue", "session", "shared/tools", "lent to", "H100")
 
 
-def _write(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj), encoding="utf-8")
+def _invoke(runner, cli_app, *args: str) -> None:
+    result = runner.invoke(cli_app, ["-q", *args])
+    assert result.exit_code == 0, (args, result.output)
 
 
-def _eval(base: float, limit=None) -> dict:
-    """An eval JSON as `sncse eval --json` writes it: task i scores base + i, so avg = base + 3."""
-    tasks = {t: {"spearman": base + i, "pairs": 100} for i, t in enumerate(TASKS)}
-    return {"schema": 1, "tasks": tasks, "avg": sum(v["spearman"] for v in tasks.values()) / 7,
-            "meta": {"limit": limit}}
+@pytest.fixture(scope="module")
+def repro(tmp_path_factory, data_root, repro_tools, cli_app) -> Path:
+    """A reproduce.sh output folder (grid cpu) made by the real commands."""
+    from typer.testing import CliRunner
 
+    from sncse.negation.io import negate_file
 
-def fabricate(root: Path, grid: str = "cpu", avgs: dict | None = None, skip: tuple[str, ...] = ()) -> Path:
-    """A reproduce.sh output folder: zero-shot, runs of 4 methods x 2 seeds (minus ``skip``), an analysis."""
-    avgs = avgs or {"bml": (70.0, 72.0), "infonce": (69.0, 69.5), "pl": (66.0, 67.0), "nl": (60.0, 61.0)}
-    out = root / f"repro-{grid}"
-    _write(out / "grid.json", {
-        "grid": grid, "commands": [f"scripts/reproduce.sh --grid {grid}"], "started": "2026-11-22T18:00:00",
-        "machine": "2 CPU cores", "device": "cpu", "threads": 2, "jobs": 1, "load_at_start": "1.0 1.0 1.0",
-        "wall_seconds": 100, "stages": {"train": {"seconds": 80}},
-        "settings": {"methods": "zeroshot,infonce,pl,nl,bml", "poolers": "prompt", "seeds": "1,2", "steps": 12,
-                     "batch": 16, "lr": 5e-5, "eval_steps": 4, "dev_limit": "250", "test_limit": "100",
-                     "analysis_n": 600, "analysis_seed": 0}})
-    _write(out / "zeroshot" / "prompt" / "eval_sts.json", _eval(50.0, limit=100))
-    _write(out / "zeroshot" / "prompt" / "eval_dev.json", {"tasks": {"stsb": {"spearman": 55.5, "pairs": 250}}})
-    for method, per_seed in avgs.items():
-        for seed, base in zip((1, 2), per_seed, strict=True):
-            name = f"{method}-prompt-s{seed}"
-            if name in skip:
-                continue
-            run = out / "runs" / name
-            _write(run / "results.json", {"loss": method, "pooler": "prompt", "best_step": 4 * seed,
-                                          "best_dev_stsb": base + 10, "steps": 12, "train_seconds": 9.5})
-            _write(run / "eval_sts.json", _eval(base - 3, limit=100))  # avg == base
-    _write(out / "prepared" / "corpus.stats.json",
-           {"lines": 46283, "wiki_lines": 11914, "sets": {"mr": {"kept": 10662}, "trec": {"kept": 5870}},
-            "training_pairs": {"pairs": 46282, "dropped_empty": 1}})
-    a = out / "analysis" / "prompt"
-    model = {"soft_negative": {"mean": 0.9, "peak": 0.912, "std": 0.05, "n": 5},
-             "negative": {"mean": 0.1, "peak": 0.123, "std": 0.1, "n": 5}}
-    _write(a / "negation.json", {"negator": "spacy (faithful)", "requested": 600, "pairs": 590,
-                                 "models": [{"model": "zero-shot", **model}, {"model": "SNCSE-bml", **model},
-                                            {"model": "SimCSE-infonce", **model,
-                                             "soft_negative": {"mean": 0.95, "peak": 0.96, "std": 0.01, "n": 5}}],
-                                 "examples": []})
-    (a / "negation_similarity.png").write_bytes(PNG)
+    runner = CliRunner()
+    out = tmp_path_factory.mktemp("repro") / "repro-cpu"
+    prep, work = out / "prepared", out / "work"
+    meta = out / "grid.json"
+    repro_tools.merge_meta(meta, [
+        'grid="cpu"', 'commands[]="scripts/reproduce.sh --grid cpu"', 'started?="2026-01-01T00:00:00+00:00"',
+        'machine="2 CPU cores"', "threads=1", "jobs=1", 'device="cpu"', 'encoder="tiny-bert"',
+        'settings.methods="zeroshot,infonce,bml"', f'settings.poolers="{POOLER}"', 'settings.seeds="1,2"',
+        "settings.batch=16", "settings.lr=1e-4", "settings.eval_steps=2", 'settings.dev_limit="40"',
+        f'settings.test_limit="{LIMIT}"', "settings.analysis_n=30", "settings.analysis_seed=0", "settings.steps=3"])
+    # prepare: corpus (wiki prefix + TREC), negated and packed; the analysis sentences, negated
+    wiki = work / "wiki.txt"
+    work.mkdir(parents=True)
+    wiki.write_text("".join(line + "\n" for line in (data_root / "corpus" / "wiki1m_head.txt")
+                            .read_text(encoding="utf-8").splitlines()[:40]), encoding="utf-8")
+    repro_tools.build_corpus(wiki, work / "corpus.txt", [], root=str(data_root))
+    negate_file(work / "corpus.txt", work / "corpus.negations.jsonl", workers=1)
+    prep.mkdir()
+    packed = repro_tools.pack_negations(work / "corpus.negations.jsonl", prep / "corpus.negations.jsonl.gz")
+    repro_tools.merge_meta(work / "corpus.stats.json", [f"training_pairs={json.dumps(packed)}"])
+    (prep / "corpus.stats.json").write_bytes((work / "corpus.stats.json").read_bytes())
+    repro_tools.write_analysis_sentences(work / "analysis.txt", 30, 0)
+    pairs = prep / "analysis_n30_seed0.negations.jsonl"
+    negate_file(work / "analysis.txt", pairs, workers=1)
+    # zero-shot
+    zs = out / "zeroshot" / POOLER
+    _invoke(runner, cli_app, "eval", "tiny-bert", "--pooler", POOLER, "--device", "cpu", "--limit", str(LIMIT),
+            "--json", str(zs / "eval_test.json"))
+    _invoke(runner, cli_app, "eval", "tiny-bert", "--pooler", POOLER, "--device", "cpu", "--mode", "dev",
+            "--limit", "40", "--json", str(zs / "eval_dev.json"))
+    # train + test-evaluate
+    for name in RUNS:
+        method, _, seed = name.split("-")
+        run = out / "runs" / name
+        _invoke(runner, cli_app, "train", "-c", TINY, "-o", str(run), "--loss", method, "--pooler", POOLER,
+                "--data", str(prep / "corpus.negations.jsonl.gz"), "--set", f"train.seed={seed[1:]}",
+                "--set", "train.max_steps=3", "--set", "train.batch_size=16", "--set", "train.eval_steps=2",
+                "--set", "train.eval_limit=40", "--set", "train.log_steps=1", "--set", "train.device=cpu")
+        _invoke(runner, cli_app, "eval", str(run), "--device", "cpu", "--limit", str(LIMIT),
+                "--json", str(run / "eval_test.json"))
+    # analysis: the models under readable names, negations from the prepare stage
+    a = out / "analysis" / POOLER
+    (a / "models").mkdir(parents=True)
+    (a / "models" / "SNCSE-bml").symlink_to(out / "runs" / "bml-cls-s1")
+    (a / "models" / "SimCSE-infonce").symlink_to(out / "runs" / "infonce-cls-s1")
+    _invoke(runner, cli_app, "analyze", str(a / "models" / "SNCSE-bml"), str(a / "models" / "SimCSE-infonce"),
+            "--negation", "--pairs", str(pairs), "--seed", "0", "--pooler", POOLER, "--device", "cpu",
+            "--out", str(a), "--json", str(a / "negation.json"))
+    repro_tools.merge_meta(meta, ['finished="2026-01-01T00:10:00+00:00"', "wall_seconds+=600", "calls+=1"])
     return out
 
 
-def test_mean_std(make_results):
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_mean_std_and_fmt(make_results):
     s = make_results.mean_std([1.0, 2.0, 3.0])
     assert s["mean"] == pytest.approx(2.0) and s["std"] == pytest.approx(1.0) and s["n"] == 3
-    one = make_results.mean_std([4.0])
-    assert one == {"mean": 4.0, "std": None, "n": 1}
+    assert make_results.mean_std([4.0]) == {"mean": 4.0, "std": None, "n": 1}
     assert make_results.mean_std([])["mean"] is None
     assert make_results.fmt({"mean": 1.234, "std": 0.5}) == "1.23 ± 0.50"
     assert make_results.fmt({"mean": 1.234, "std": None}) == "1.23"
     assert make_results.fmt(None) == "-"
 
 
-def test_collect_aggregates_over_seeds(tmp_path, make_results):
-    out = fabricate(tmp_path, skip=("nl-prompt-s2",))
-    s = make_results.collect(out)
-    bml = s["aggregate"]["bml"]["prompt"]
+def test_collect_reads_what_the_commands_wrote(repro, make_results):
+    s = make_results.collect(repro)
+    evals = {name: _read(repro / "runs" / name / "eval_test.json") for name in RUNS}
+    results = {name: _read(repro / "runs" / name / "results.json") for name in RUNS}
+    assert [r["name"] for r in s["runs"]] == sorted(RUNS)
+    assert s["missing"] == ["infonce-cls-s2"] and len(s["expected"]) == 4
+    bml = s["aggregate"]["bml"][POOLER]
+    avgs = [evals[n]["avg"] for n in ("bml-cls-s1", "bml-cls-s2")]
     assert bml["n"] == 2 and bml["seeds"] == [1, 2]
-    assert bml["avg"]["mean"] == pytest.approx(71.0)
-    assert bml["avg"]["std"] == pytest.approx(math.sqrt(2.0))  # (70, 72): sample std
-    assert bml["tasks"]["sts12"]["mean"] == pytest.approx(68.0)  # base - 3 + 0
-    assert bml["tasks"]["sickr"]["mean"] == pytest.approx(74.0)  # base - 3 + 6
-    assert bml["dev"]["mean"] == pytest.approx(81.0)
-    assert bml["best_steps"] == [4, 8]
-    nl = s["aggregate"]["nl"]["prompt"]
-    assert nl["n"] == 1 and nl["avg"]["std"] is None
-    assert s["missing"] == ["nl-prompt-s2"]
-    assert len(s["expected"]) == 8
-    assert s["zeroshot"]["prompt"]["avg"] == pytest.approx(53.0)
-    assert s["zeroshot"]["prompt"]["dev_stsb"] == 55.5
+    assert bml["avg"]["mean"] == pytest.approx(statistics.mean(avgs))
+    assert bml["avg"]["std"] == pytest.approx(statistics.stdev(avgs))  # sample standard deviation
+    for task in STS_TASKS:
+        per_seed = [evals[n]["tasks"][task]["spearman"] for n in ("bml-cls-s1", "bml-cls-s2")]
+        assert bml["tasks"][task]["mean"] == pytest.approx(statistics.mean(per_seed))
+    assert bml["dev"]["mean"] == pytest.approx(statistics.mean(
+        results[n]["best_dev_stsb"] for n in ("bml-cls-s1", "bml-cls-s2")))
+    assert bml["best_steps"] == [results["bml-cls-s1"]["best_step"], results["bml-cls-s2"]["best_step"]]
+    run = next(r for r in s["runs"] if r["name"] == "infonce-cls-s1")
+    assert run["method"] == "infonce" and run["pooler"] == POOLER and run["seed"] == 1
+    assert run["test_limit"] == LIMIT and run["train_seconds"] == results["infonce-cls-s1"]["train_seconds"]
+    assert run["test_pairs"]["sts12"] == 5 * LIMIT  # five subsets
+    zs_test, zs_dev = (_read(repro / "zeroshot" / POOLER / f"eval_{m}.json") for m in ("test", "dev"))
+    zs = s["zeroshot"][POOLER]
+    assert zs["avg"] == pytest.approx(zs_test["avg"]) and zs["dev_stsb"] == zs_dev["tasks"]["stsb"]["spearman"]
+    assert zs["dev_pairs"] == 40
+    negation = _read(repro / "analysis" / POOLER / "negation.json")
+    a = s["analysis"][POOLER]
+    assert a["pairs"] == negation["pairs"] and a["negator"] == "spacy (faithful)"
+    assert [m["model"] for m in a["models"]] == ["SNCSE-bml", "SimCSE-infonce"]
+    corpus = _read(repro / "prepared" / "corpus.stats.json")
+    assert s["corpus"]["lines"] == corpus["lines"] and s["corpus"]["training_pairs"]["pairs"] > 0
 
 
-def test_page_written_with_published_and_ours(tmp_path, make_results):
-    out = fabricate(tmp_path)
+def test_page_from_the_real_folder(repro, make_results, tmp_path):
     docs = tmp_path / "docs"
-    assert make_results.main([str(out), "--docs", str(docs)]) == 0
+    assert make_results.main([str(repro), "--docs", str(docs)]) == 0
     assert sorted(p.name for p in docs.iterdir()) == ["results.md", "results_cpu.json",
-                                                      "results_cpu_negation_prompt.png"]  # no temp files left
-    assert (docs / "results_cpu_negation_prompt.png").read_bytes() == PNG
+                                                      "results_cpu_negation_cls.png"]  # no temp files left
     page = (docs / "results.md").read_text(encoding="utf-8")
-    assert "already sentence-tuned with supervision" in page
-    assert "not run yet — blocked on a session with a GPU" in page
-    assert "## CPU grid (reduced)" in page and "## GPU grid" not in page
-    assert "`scripts/reproduce.sh --grid cpu`" in page
-    # STS table: the bml row, mean ± std over the two seeds, per task and average
-    bml_row = next(line for line in page.splitlines() if line.startswith("| SNCSE (`bml`)"))
-    assert "68.00 ± 1.41" in bml_row and "**71.00 ± 1.41**" in bml_row and "2 (1, 2)" in bml_row
+    s = _read(docs / "results_cpu.json")
+    assert "## CPU grid (reduced)" in page and "## GPU grid" not in page and "not run yet" in page
+    bml = s["aggregate"]["bml"][POOLER]
+    row = next(line for line in page.splitlines() if line.startswith("| SNCSE (`bml`)"))
+    assert make_results.fmt(bml["tasks"]["sts12"]) in row and f"**{make_results.fmt(bml['avg'])}**" in row
+    assert "2 (1, 2)" in row
     zs_row = next(line for line in page.splitlines() if line.startswith("| zero-shot"))
-    assert "**53.00**" in zs_row and "55.50" in zs_row
-    # Table 3: published and ours side by side, labelled, and the ordering verdict
-    assert "published: BERT-base, SNCSE Table 3" in page and "78.97 |" in page
-    assert "78.21 (as quoted in issue 9; not verified)" in page
-    assert "Our order (pooler `prompt`, mean over seeds): SNCSE > InfoNCE > PL > NL" in page
-    assert "The ordering **matches** the paper's." in page
-    # analysis peaks and figure
-    assert "| zero-shot | 0.912 | 0.900 | 0.123 | 0.100 | +0.800 |" in page
-    assert "](results_cpu_negation_prompt.png)" in page
-    assert ("Mean similarity of a sentence and its negation: zero-shot 0.900, SNCSE-bml 0.900, SimCSE-infonce "
-            "0.950. SNCSE's is lower than SimCSE's by 0.050") in page
-    # recipes: verified published numbers only
-    assert "| `configs/sncse-bert-base.yaml` | bert-base-uncased | **78.97** |" in page
-    assert "| `configs/sncse-roberta-base.yaml` | roberta-base | **79.23** |" in page
-    assert "| `configs/sncse-bert-large.yaml` | bert-large-uncased | not quoted |" in page
-    assert "first 100 pairs of every subset" in page
-    assert "46,283 lines: the wiki1m prefix (11,914)" in page and "46,282 training pairs after dropping 1" in page
-
-
-def test_ordering_that_differs_and_overlapping_seeds(tmp_path, make_results):
-    out = fabricate(tmp_path, avgs={"bml": (60.0, 70.0), "infonce": (66.0, 66.0), "pl": (67.0, 67.0),
-                                    "nl": (50.0, 50.0)})
-    s = make_results.collect(out)
-    text = "\n".join(make_results.table3(s, "prompt"))
-    assert "Our order (pooler `prompt`, mean over seeds): PL > InfoNCE > SNCSE > NL" in text
-    assert "**differs**" in text and "smaller than the seed standard deviation" in text
-
-
-def test_gpu_and_cpu_sections_and_render_only(tmp_path, make_results):
-    docs = tmp_path / "docs"
-    make_results.main([str(fabricate(tmp_path / "c", "cpu")), str(fabricate(tmp_path / "g", "gpu")),
-                       "--docs", str(docs)])
-    page = (docs / "results.md").read_text(encoding="utf-8")
-    assert page.index("## GPU grid") < page.index("## CPU grid")
-    assert "blocked on a session with a GPU" not in page
+    assert f"**{s['zeroshot'][POOLER]['avg']:.2f}**" in zs_row
+    pairs = sum(s["zeroshot"][POOLER]["test_pairs"].values())
+    assert f"first {LIMIT} pairs of every subset of every task ({pairs:,} pairs of the 18,850)" in page
+    assert "STS-B dev, first 40 pairs" in page
+    m = s["analysis"][POOLER]["models"][0]
+    assert (f"| SNCSE-bml | {m['soft_negative']['peak']:.3f} | {m['soft_negative']['mean']:.3f} | "
+            f"{m['negative']['peak']:.3f} | {m['negative']['mean']:.3f} |") in page
+    assert "](results_cpu_negation_cls.png)" in page
+    assert "**Missing runs** (1 of 4): `infonce-cls-s2`." in page
+    # each measured table names the JSON it comes from
+    lines = page.splitlines()
+    marker = "<!-- source: docs/results_cpu.json -->"
+    assert lines[lines.index(marker) + 1].startswith("| method | STS12 |")
+    assert lines.count(marker) >= 2
+    assert not [w for w in FORBIDDEN if w in page]
+    # --render-only gives the same page from the summary alone
     (docs / "results.md").unlink()
     assert make_results.main(["--render-only", "--docs", str(docs)]) == 0
     assert (docs / "results.md").read_text(encoding="utf-8") == page
 
 
-def test_missing_runs_listed_and_bad_folder(tmp_path, make_results):
-    out = fabricate(tmp_path, skip=("pl-prompt-s1", "pl-prompt-s2"))
-    docs = tmp_path / "docs"
-    make_results.main([str(out), "--docs", str(docs)])
-    page = (docs / "results.md").read_text(encoding="utf-8")
-    assert "**Missing runs** (2 of 8): `pl-prompt-s1`, `pl-prompt-s2`." in page
-    assert "| PL | 77.11 (as quoted in issue 9; not verified) | not run | - |" in page
+def test_table3_ordering(repro, make_results):
+    s = copy.deepcopy(make_results.collect(repro))
+    agg = s["aggregate"]
+    # only the averages matter here: give each Table 3 loss a cell with a chosen mean
+    for method, mean, std in (("bml", 60.0, 5.0), ("infonce", 66.0, 0.5), ("pl", 67.0, None), ("nl", 50.0, None)):
+        cell = copy.deepcopy(agg["bml"][POOLER])
+        cell["avg"] = {"mean": mean, "std": std, "n": 2}
+        agg.setdefault(method, {})[POOLER] = cell
+    text = "\n".join(make_results.table3(s, POOLER))
+    assert f"Our order (pooler `{POOLER}`, mean over seeds): PL > InfoNCE > SNCSE > NL" in text
+    assert "**differs**" in text and "smaller than the seed standard deviation" in text
+    assert "78.97 |" in text and "not checked against its text" in text
+    agg["bml"][POOLER]["avg"]["mean"] = 70.0
+    agg["nl"][POOLER]["avg"]["mean"] = 40.0
+    agg["pl"][POOLER]["avg"]["mean"] = 65.0
+    text = "\n".join(make_results.table3(s, POOLER))
+    assert "SNCSE > InfoNCE > PL > NL" in text and "**matches**" in text
+
+
+def test_bad_folders(tmp_path, make_results):
     with pytest.raises(SystemExit, match="grid.json"):
         make_results.collect(tmp_path / "nothing")
     with pytest.raises(SystemExit, match="no .*results_"):
         make_results.render_docs(tmp_path / "empty-docs")
+    broken = tmp_path / "broken"
+    (broken / "zeroshot" / "cls").mkdir(parents=True)
+    (broken / "grid.json").write_text("{}", encoding="utf-8")
+    (broken / "zeroshot" / "cls" / "eval_test.json").write_text('{"tasks":\n', encoding="utf-8")
+    assert make_results.main([str(broken), "--docs", str(tmp_path / "d")]) == 2  # one line naming the file

@@ -1,5 +1,4 @@
-"""scripts/repro_tools.py: the corpus builder, the meta merger, and the spaCy-free negation analysis, which
-must give exactly what `sncse analyze --negation` gives."""
+"""scripts/repro_tools.py: the corpus builder, the meta merger and the packing of negations for training."""
 
 from __future__ import annotations
 
@@ -52,40 +51,19 @@ def test_meta_merges_nested_keys_and_parses_json(tmp_path, repro_tools):
         repro_tools.merge_meta(path, ["novalue"])
 
 
-def test_negation_table_names_bad_line(tmp_path, repro_tools):
+def test_pack_negations_drops_empty_pairs_and_keeps_lines(tmp_path, repro_tools):
+    import gzip
+
     from sncse.errors import DataError
+    from sncse.negation.io import format_pair
 
-    f = tmp_path / "n.jsonl"
-    f.write_text('["a b", "a not b"]\n\n{"x": 1}\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"n.jsonl:3:"):
-        repro_tools.read_negation_table(f)
-
-
-def test_negation_peaks_equals_sncse_analyze(tmp_path, data_root, tiny_backbone, repro_tools, runner, cli_app):
-    """The GPU image has no spaCy: the helper must reproduce `sncse analyze --negation` exactly, given the
-    negations that `sncse negate` wrote for the same sampled sentences."""
-    from sncse.encoders import SentenceEncoder
-    from sncse.negation.io import negate_file
-
-    backbone, tokenizer = tiny_backbone
-    model = tmp_path / "tiny-run"
-    SentenceEncoder(backbone, tokenizer, pooler="cls", mlp="none", base_encoder="tiny-bert").save(model / "best")
-    n, seed = 40, 3
-    sentences = tmp_path / "analysis.txt"
-    repro_tools.write_analysis_sentences(sentences, n, seed)
-    pairs = tmp_path / "analysis.negations.jsonl"
-    negate_file(sentences, pairs, workers=1)
-
-    cli_json = tmp_path / "cli.json"
-    result = runner.invoke(cli_app, ["-q", "analyze", str(model), "--negation", "--n", str(n), "--seed", str(seed),
-                                     "--device", "cpu", "--out", str(tmp_path / "cli"), "--json", str(cli_json)])
-    assert result.exit_code == 0, result.output
-    ours = repro_tools.negation_peaks([str(model)], pairs, n, seed, None, tmp_path / "ours", tmp_path / "ours.json",
-                                      device="cpu")
-    cli = json.loads(cli_json.read_text(encoding="utf-8"))
-    for key in ("negator", "requested", "pairs", "dropped_skipped", "dropped_unchanged", "models", "examples"):
-        assert ours[key] == cli[key], key
-    assert (tmp_path / "ours" / "negation_similarity.png").stat().st_size > 1000
-    with pytest.raises(Exception, match="no negation"):
-        repro_tools.negation_peaks([str(model)], pairs, n + 20, seed, None, tmp_path / "x", tmp_path / "x.json",
-                                   device="cpu")
+    src = tmp_path / "n.jsonl"
+    lines = [format_pair("He runs.", "He does not run."), format_pair("not", ""), "\n",
+             format_pair("Café \"au\" lait", "Not café")]
+    src.write_text("".join(lines), encoding="utf-8")
+    dst = tmp_path / "n.jsonl.gz"
+    assert repro_tools.pack_negations(src, dst) == {"pairs": 2, "dropped_empty": 2}
+    assert gzip.decompress(dst.read_bytes()).decode("utf-8") == lines[0] + lines[3]  # byte for byte
+    (tmp_path / "bad.jsonl").write_text('["a", "b"]\n["a"]\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad.jsonl:2:"):
+        repro_tools.pack_negations(tmp_path / "bad.jsonl", tmp_path / "bad.gz")

@@ -29,7 +29,7 @@ def test_each_loss_trains(runner, cli_app, tmp_path, sets, loss, pooler, data, r
     data_file = request.getfixturevalue(f"{data}_file")
     out = tmp_path / "run"
     res = run(runner, cli_app, "-c", TINY, "--loss", loss, "--pooler", pooler, "--data", str(data_file),
-              "-o", str(out), "--json", *sets())
+              "-o", str(out), "--json", "-", *sets())
     assert res.exit_code == 0, res.output
     results = json.loads(res.stdout)
     assert results["steps"] == 3 and results["loss"] == loss and results["sent_per_s"] > 0
@@ -55,7 +55,7 @@ def test_dev_eval_keeps_best_and_last_and_model_loads(runner, cli_app, tmp_path,
 
     out = tmp_path / "run"
     res = run(runner, cli_app, "-c", TINY, "--loss", "bml", "--pooler", "prompt", "--data", str(negations_file),
-              "-o", str(out), "--json", *sets("train.eval_steps=2", "train.max_steps=4", "train.eval_limit=40",
+              "-o", str(out), "--json", "-", *sets("train.eval_steps=2", "train.max_steps=4", "train.eval_limit=40",
                                               "train.num_workers=1", "data.batching=bucket"))
     assert res.exit_code == 0, res.output
     results = json.loads(res.stdout)
@@ -70,6 +70,27 @@ def test_dev_eval_keeps_best_and_last_and_model_loads(runner, cli_app, tmp_path,
     model = sncse.load(str(out), device="cpu")
     emb = model.encode(["a cat sat on the mat"], show_progress=False)
     assert emb.shape == (1, 64)
+
+
+def test_the_score_a_run_selects_on_is_what_eval_dev_prints(runner, cli_app, tmp_path, sets,
+                                                           negations_file) -> None:
+    """`sncse train` keeps best/ by its STS-B dev score; `sncse eval RUN --mode dev` on that checkpoint
+    prints the same number (full STS-B dev, SICK-R trial evaluated alongside)."""
+    out = tmp_path / "run"
+    res = run(runner, cli_app, "-c", TINY, "--loss", "bml", "--pooler", "prompt", "--data", str(negations_file),
+              "-o", str(out), *sets("train.eval_steps=2", "train.max_steps=4", "train.eval_limit=null",
+                                    "optim.lr=1e-3"))
+    assert res.exit_code == 0, res.output
+    results = json.loads((out / "results.json").read_text())
+    evals = {r["step"]: r["dev_stsb"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())
+             if "dev_stsb" in r}
+    assert sorted(evals) == [2, 4] and evals[2] != evals[4]  # the model changed: the choice is a real one
+    assert results["best_dev_stsb"] == evals[results["best_step"]] == max(evals.values())
+    res = runner.invoke(cli_app, ["-q", "eval", str(out), "--mode", "dev", "--json", "-"])
+    assert res.exit_code == 0, res.output
+    printed = json.loads(res.stdout)
+    assert list(printed["tasks"]) == ["stsb", "sickr"] and printed["tasks"]["stsb"]["pairs"] == 1500
+    assert round(printed["tasks"]["stsb"]["spearman"], 4) == results["best_dev_stsb"]
 
 
 def test_plain_text_with_negation_loss_is_a_clear_error(runner, cli_app, tmp_path, sets, text_file) -> None:
@@ -106,7 +127,7 @@ def test_resume_of_finished_run_reads_its_config(runner, cli_app, tmp_path, sets
     out = tmp_path / "run"
     assert run(runner, cli_app, "-c", TINY, "--data", str(text_file), "-o", str(out), *sets()).exit_code == 0
     before = (out / "last" / "model.safetensors").read_bytes()
-    res = run(runner, cli_app, "-o", str(out), "--resume", "--json")  # no --config: the run's config.yaml
+    res = run(runner, cli_app, "-o", str(out), "--resume", "--json", "-")  # no --config: the run's config.yaml
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["steps"] == 3
     assert (out / "last" / "model.safetensors").read_bytes() == before
