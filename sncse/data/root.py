@@ -98,15 +98,6 @@ def senteval_dir(root: str | Path | None = None) -> Path:
     return data_root(root) / "senteval" / "downstream"
 
 
-def missing_hint(root: str | Path | None = None) -> str:
-    """How to get missing evaluation data, worded for the root in use (the sample holds STS-B only)."""
-    fix = (f"run `sncse data download`, or set {ENV_DATA} (or the data root) to a folder holding "
-           "senteval/downstream/ in SentEval's layout")
-    if resolve_data_root(root).is_sample:
-        return f"the embedded sample holds only STS-B dev/test; for the other sets {fix}"
-    return fix
-
-
 def find_data_file(name: str | Path, root: str | Path | None = None) -> Path:
     """``name`` as given if it exists, else under the data root (``corpus/`` too)."""
     p = Path(name).expanduser()

@@ -73,7 +73,8 @@ def test_sample_corpus_is_the_head_of_the_shared_one(data_root: Path) -> None:
 
 
 def test_sets_the_sample_lacks_fail_in_one_line(nowhere: Path) -> None:
-    from sncse.eval.runner import check_data, plan_tasks
+    from sncse.data.tasks import parse_tasks as plan_tasks
+    from sncse.eval.runner import check_data
 
     check_data(plan_tasks("stsb"))  # present
     for spec, missing in (("sts", "sts12, sts13, sts14, sts15, sts16, sickr"), ("transfer", "mr, cr"),
@@ -87,7 +88,8 @@ def test_sets_the_sample_lacks_fail_in_one_line(nowhere: Path) -> None:
 
 
 def test_full_root_keeps_its_own_message(data_root: Path, tmp_path: Path) -> None:
-    from sncse.eval.runner import check_data, plan_tasks
+    from sncse.data.tasks import parse_tasks as plan_tasks
+    from sncse.eval.runner import check_data
 
     check_data(plan_tasks("sts"), root=data_root)
     with pytest.raises(SncseError) as exc:
