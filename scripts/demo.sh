@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job end to end on 2 CPU cores, with whatever data sncse finds (about 10 CPU-minutes on the
+# The main job end to end on 2 CPU cores, with whatever data sncse finds (about 9 CPU-minutes on the
 # embedded sample, 18 on the full sets):
 #   negate the Wikipedia sentences -> score all-MiniLM-L6-v2 as it is -> train it with SNCSE (BML, its own
 #   mean pooler, SimCSE's MLP head in training only) -> score the trained model -> both side by side, with
