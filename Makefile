@@ -9,7 +9,12 @@ EXTRAS ?= dev,stanza,tensorboard,onnx,faiss
 TORCH ?= torch==2.13.0
 LATEST_VENV ?= .venv-latest
 BIN := $(VENV)/bin
+# The data root: ../shared/data where it exists beside the checkout (this project's machines);
+# elsewhere sncse takes $SNCSE_DATA, else ./data (where `sncse data download` installs), else the
+# sample embedded in the package (README: "Data").
+ifneq ($(wildcard ../shared/data/senteval),)
 export SNCSE_DATA ?= $(abspath ../shared/data)
+endif
 
 .PHONY: setup test test-latest lock demo lint reproduce clean
 

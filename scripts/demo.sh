@@ -1,35 +1,81 @@
 #!/usr/bin/env bash
-# The main job end to end on the shared data, on 2 CPU cores in under 10 minutes:
-#   negate the Wikipedia prefix -> train SNCSE (BML, prompt pooler) on all-MiniLM-L6-v2 for a few steps
-#   -> evaluate on the 7 STS tasks -> error analysis and soft-negative plot -> export for sentence-transformers.
-# all-MiniLM-L6-v2 is already sentence-tuned; a few CPU steps show the pipeline, not the paper's gains.
-# Run through `make demo` (which sets up .venv and SNCSE_DATA), or directly with sncse on PATH.
+# The main job end to end on 2 CPU cores, with whatever data sncse finds (about 9 CPU-minutes on the
+# embedded sample, 18 on the full sets):
+#   negate the Wikipedia sentences -> score all-MiniLM-L6-v2 as it is -> train it with SNCSE (BML, its own
+#   mean pooler, SimCSE's MLP head in training only) -> score the trained model -> both side by side, with
+#   the cosine of sentence and negation before and after -> error analysis -> sentence-transformers export.
+# Data: --data-root / $SNCSE_DATA / ./data (`sncse data download`) / the sample embedded in the package,
+# the first that exists (sncse/data/root.py). On the sample the score is STS-B test; on full data the
+# 7 STS tasks. Run through `make demo` (which sets up .venv), or directly with sncse on PATH.
+# DEMO_* variables shrink it (the test suite runs it with tiny-bert and a few steps). Outputs go to
+# $DEMO_OUT (default demo-out/ in the current folder).
 set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${DEMO_OUT:-demo-out}
-: "${SNCSE_DATA:?set SNCSE_DATA to the folder holding senteval/ and corpus/ (make demo does)}"
-STEPS=${DEMO_STEPS:-12}
+ENCODER=${DEMO_ENCODER:-minilm}
+STEPS=${DEMO_STEPS:-24}
+BATCH=${DEMO_BATCH:-64}
+LR=${DEMO_LR:-2e-5}
+EVAL_STEPS=${DEMO_EVAL_STEPS:-8}
+NEG_N=${DEMO_NEG_N:-1000}
+LINES=${DEMO_LINES:-}
+PY=${PYTHON:-python}
+EVAL_LIMIT=()
+[[ -n "${DEMO_EVAL_LIMIT:-}" ]] && EVAL_LIMIT=(--limit "$DEMO_EVAL_LIMIT")
 mkdir -p "$OUT"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+STARTED=$(date +%s)
+LOAD_START=$("$PY" -c 'import os; print(" ".join(f"{x:.2f}" for x in os.getloadavg()))')
 
-step "1/6 data check"
-sncse data check
+step "1/7 data"
+# the data root sncse resolves, and the corpus in it (the sample's when the root holds none)
+read -r SOURCE ROOT CORPUS < <("$PY" - <<'EOF'
+from sncse.data.root import SAMPLE_CORPUS, resolve_data_root, sample_root
+src = resolve_data_root()
+corpus = src.root / SAMPLE_CORPUS
+print(src.kind, src.root, corpus if corpus.is_file() else sample_root() / SAMPLE_CORPUS)
+EOF
+)
+if [[ $SOURCE == sample ]]; then
+  TASKS=stsb; TOP_TASK=stsb
+  echo "data: the sample embedded in the package ($ROOT): STS-B dev/test and 2,000 Wikipedia lines."
+  echo "      For the 7 STS tasks set SNCSE_DATA to a full data root, or run \`sncse data download\`."
+else
+  TASKS=sts; TOP_TASK=sickr
+  echo "data: $ROOT ($SOURCE); corpus $CORPUS"
+  sncse data check --sts-only
+fi
 
-step "2/6 negate the corpus (faithful SNCSE rules, spaCy)"
-sncse negate "$SNCSE_DATA/corpus/wiki1m_head.txt" -o "$OUT/wiki1m_head.negations.jsonl" --workers 2 --resume
+if [[ -n $LINES ]]; then
+  head -n "$LINES" "$CORPUS" > "$OUT/corpus.txt"
+  CORPUS=$OUT/corpus.txt
+fi
 
-step "3/6 train SNCSE on MiniLM for $STEPS steps (CPU)"
-sncse train -c configs/minilm.yaml --data "$OUT/wiki1m_head.negations.jsonl" -o "$OUT/run" --overwrite \
-  --set train.device=cpu --set train.max_steps="$STEPS" --set train.batch_size=32 \
-  --set train.eval_steps=6 --set train.eval_limit=500 --set train.log_steps=2
+step "2/7 negate the corpus (faithful SNCSE rules, spaCy)"
+sncse negate "$CORPUS" -o "$OUT/corpus.negations.jsonl" --workers 2 --resume
 
-step "4/6 evaluate on STS12-16, STS-B, SICK-R (SentEval protocol)"
-sncse eval "$OUT/run" --tasks sts --json "$OUT/eval_test.json"
+step "3/7 score the starting encoder ($ENCODER, mean pooler) on $TASKS"
+sncse eval "$ENCODER" --pooler mean --tasks "$TASKS" ${EVAL_LIMIT[@]+"${EVAL_LIMIT[@]}"} --json "$OUT/eval_start.json"
 
-step "5/6 analyze: the 5 worst-ranked SICK-R pairs, and how the model separates X from not-X"
-sncse analyze "$OUT/run" --top 5 sickr --json "$OUT/top5_sickr.json"
-sncse analyze minilm "$OUT/run" --negation --n 400 --out "$OUT/analysis"
+step "4/7 train SNCSE on $ENCODER: $STEPS steps of $BATCH sentences, lr $LR, mean pooler (CPU)"
+sncse train -c "$HERE/configs/minilm.yaml" --encoder "$ENCODER" --pooler mean --data "$OUT/corpus.negations.jsonl" \
+  -o "$OUT/run" --overwrite --set train.device=cpu --set train.max_steps="$STEPS" --set optim.lr="$LR" \
+  --set train.batch_size="$BATCH" --set train.eval_steps="$EVAL_STEPS" --set train.log_steps=5 \
+  --set train.save_steps=-1
 
-step "6/6 export as a sentence-transformers folder with a model card"
+step "5/7 score the trained model (its best STS-B dev checkpoint) on $TASKS"
+sncse eval "$OUT/run" --tasks "$TASKS" ${EVAL_LIMIT[@]+"${EVAL_LIMIT[@]}"} --json "$OUT/eval_trained.json"
+
+step "6/7 how close a sentence stays to its negation (SNCSE's soft negatives), before and after"
+sncse analyze "$ENCODER" "$OUT/run" --pooler mean --negation --n "$NEG_N" --out "$OUT/analysis" \
+  --json "$OUT/analysis/negation.json"
+
+step "7/7 the 5 worst-ranked $TOP_TASK pairs, and a sentence-transformers export"
+sncse analyze "$OUT/run" --top 5 "$TOP_TASK" --json "$OUT/analysis/top5_$TOP_TASK.json"
 sncse export "$OUT/run" -o "$OUT/exported" --overwrite
 
-printf '\nDone. Results in %s/: eval_test.json, top5_sickr.json, analysis/*.png, exported/\n' "$OUT"
+step "before and after training"
+"$PY" "$HERE/scripts/demo_summary.py" "$OUT/eval_start.json" "$OUT/eval_trained.json" "$OUT/analysis/negation.json" \
+  --json "$OUT/summary.json" --started "$STARTED" --load-start "$LOAD_START" --data "$SOURCE $ROOT" \
+  --settings "encoder=$ENCODER steps=$STEPS batch=$BATCH lr=$LR eval_steps=$EVAL_STEPS lines=${LINES:-all}"
+printf '\nIn %s/: summary.json, eval_start.json, eval_trained.json, run/, analysis/, exported/\n' "$OUT"

@@ -388,7 +388,7 @@ def render_grid(s: dict[str, Any]) -> list[str]:
                 "so every trained model stays close to the zero-shot encoder, and a subset of the STS test pairs. "
                 "It shows that the whole pipeline runs and how the losses move the encoder in their first steps; it "
                 "does not establish how the methods compare (that is what the GPU grid is for).", ""]
-    out += ["### What was run", ""] + _settings_rows(s) + [""]
+    out += ["### What was run", "", source] + _settings_rows(s) + [""]
     out += ["Common to all methods: `configs/minilm.yaml` (max length 32, temperature 0.05, BML alpha 0.1, "
             "beta 0.3, lambda 1e-3, MixCSE lambda 0.2, sentences end with a period), the MLP head in training only "
             "(`model.mlp=train`; the supervised SimCSE recipe keeps it at evaluation, but on an already tuned "
@@ -406,11 +406,11 @@ def render_grid(s: dict[str, Any]) -> list[str]:
                     + (" (all-MiniLM-L6-v2's own pooler, the one its supervised tuning used)." if pooler == "mean"
                        else "."), ""]
         out += [source] + sts_table(s, pooler) + [""]
-    out += ["### SNCSE's Table 3 beside ours", ""]
+    out += ["### SNCSE's Table 3 beside ours", "", source]
     for pooler in _poolers(s):
         if any(s["aggregate"].get(m, {}).get(pooler) for m, *_ in TABLE3):
             out += table3(s, pooler) + [""]
-    out += ["### Soft-negative similarity (`sncse analyze --negation`, SNCSE Figure 4)", ""]
+    out += ["### Soft-negative similarity (`sncse analyze --negation`, SNCSE Figure 4)", "", source]
     if not s["analysis"]:
         out += ["Not run.", ""]
     for pooler, a in s["analysis"].items():
@@ -431,7 +431,7 @@ def render_grid(s: dict[str, Any]) -> list[str]:
     return out
 
 
-def recipes_section() -> list[str]:
+def recipes_section(source: str) -> list[str]:
     from sncse.eval.published import PUBLISHED_STS
 
     pub = {r.name: r for r in PUBLISHED_STS}
@@ -450,7 +450,7 @@ def recipes_section() -> list[str]:
         "(or `nli_for_simcse.csv`), none of which are reachable from the machines this page was made on. "
         "Nothing in this table was measured here. A number is quoted only where it could be checked against "
         "the paper's text.", "",
-        "| recipe | encoder | published avg. | source |", "|---|---|---|---|",
+        source, "| recipe | encoder | published avg. | source |", "|---|---|---|---|",
         row("configs/sncse-bert-base.yaml", "bert-base-uncased", "SNCSE-BERT-base", ""),
         row("configs/sncse-roberta-base.yaml", "roberta-base", "SNCSE-RoBERTa-base", ""),
         row("configs/sncse-bert-large.yaml", "bert-large-uncased", None,
@@ -513,13 +513,57 @@ def render(summaries: list[dict[str, Any]]) -> str:
     for grid, s in by_grid.items():
         if grid not in GRID_ORDER:
             lines += render_grid(s)
-    lines += recipes_section()
+    lines += recipes_section(source_marker(summaries[0]["grid"]))
     return "\n".join(lines).rstrip() + "\n"
 
 
+def page_figures(s: dict[str, Any]) -> dict[str, Any]:
+    """The figures the page prints that are not a run's own output: the recipe's settings, the papers'
+    published numbers it compares with, and the differences and ranks it derives. They are kept in
+    the summary JSON so that every number of the page has a source (tests/docs/test_doc_numbers.py)."""
+    import yaml
+
+    from sncse.eval.published import PUBLISHED_STS
+
+    recipe = yaml.safe_load((REPO / "configs" / "minilm.yaml").read_text(encoding="utf-8"))
+    analysis: dict[str, Any] = {}
+    for pooler, a in s["analysis"].items():
+        by = {m["model"]: m for m in a["models"]}
+        analysis[pooler] = {name: {"gap_of_means": m["soft_negative"]["mean"] - m["negative"]["mean"]}
+                            for name, m in by.items()}
+        if "SNCSE-bml" in by and "SimCSE-infonce" in by:
+            analysis[pooler]["sncse_minus_simcse"] = (by["SNCSE-bml"]["soft_negative"]["mean"]
+                                                      - by["SimCSE-infonce"]["soft_negative"]["mean"])
+    ranks = {}
+    for pooler in _poolers(s):
+        ours = {m: s["aggregate"].get(m, {}).get(pooler, {}).get("avg", {}).get("mean") for m, *_ in TABLE3}
+        ranked = sorted((v, m) for m, v in ours.items() if v is not None)[::-1]
+        ranks[pooler] = {m: i + 1 for i, (_, m) in enumerate(ranked)}
+    zs = next(iter(s["zeroshot"].values()), None) or (s["runs"][0] if s["runs"] else None)
+    return {
+        "test_pairs_used": sum((zs or {}).get("test_pairs", {}).values()),
+        "all_test_pairs": STS_TEST_PAIRS,
+        "recipe": {"file": "configs/minilm.yaml", "model": recipe.get("model"), "loss": recipe.get("loss")},
+        "published_table3": [{"method": m, "label": label, "avg": v, "verified": ok} for m, label, v, ok in TABLE3],
+        "published_recipes": [{"name": r.name, "avg": r.avg, "source": r.source, "where": r.where}
+                              for r in PUBLISHED_STS],
+        "table3_ranks": ranks,
+        "analysis": analysis,
+        "cpu_grid_target_minutes": 30,
+    }
+
+
 def render_docs(docs: Path) -> Path:
-    summaries = [json.loads(p.read_text(encoding="utf-8")) for g in GRID_ORDER
-                 if (p := docs / f"results_{g}.json").exists()]
+    summaries = []
+    for g in GRID_ORDER:
+        p = docs / f"results_{g}.json"
+        if p.exists():
+            s = json.loads(p.read_text(encoding="utf-8"))
+            page = page_figures(s)
+            if s.get("page") != page:
+                s["page"] = page
+                _atomic_text(p, json.dumps(s, indent=1, sort_keys=False, default=str) + "\n")
+            summaries.append(s)
     if not summaries:
         raise SystemExit(f"error: no {docs}/results_{{gpu,cpu}}.json to render; pass a run folder")
     path = docs / "results.md"

@@ -145,11 +145,18 @@ class NegationSimilarity:
 
 def sample_sentences(n: int, seed: int = 0, tasks: Sequence[str] = STS_TASKS,
                      root: str | Path | None = None) -> list[str]:
-    """``n`` distinct sentences drawn without replacement from the STS test sets (all if fewer)."""
+    """``n`` distinct sentences drawn without replacement from the STS test sets (all if fewer).
+
+    On the embedded data sample, which holds STS-B only, the default draws from STS-B test.
+    """
+    from ..data.root import SAMPLE_STS, resolve_data_root
     from ..data.senteval import load_sts
 
     if n < 2:
         raise SncseError(f"the number of sentences must be at least 2, got {n}", setting="n")
+    if tuple(tasks) == tuple(STS_TASKS) and resolve_data_root(root).is_sample:
+        tasks = tuple(SAMPLE_STS)
+        log.info("sampling sentences from %s test only (the embedded data sample)", ", ".join(tasks))
     pool: dict[str, None] = {}
     for task in tasks:
         for sentence in load_sts(task, "test", root=root).sentences():

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SncseError
-from .root import data_root, senteval_dir
-from .senteval import HOW_TO_GET, describe_missing, load_sts, load_transfer, sts_files, transfer_files
+from .root import data_root, resolve_data_root, senteval_dir
+from .senteval import describe_missing, how_to_get, load_sts, load_transfer, sts_files, transfer_files
 from .tasks import DEV_TASKS, EXPECTED_TRANSFER, STS_TASKS, TRANSFER_TASKS, expected_pairs
 
 log = logging.getLogger(__name__)
@@ -85,12 +85,14 @@ def check_data(root: str | Path | None = None, transfer: bool = True) -> list[Ta
 def summary(rows: list[TaskCheck], root: str | Path | None = None) -> dict[str, Any]:
     """JSON-ready summary: root, ok, the rows, and a ``how_to_fix`` line when something is wrong."""
     bad = [r for r in rows if not r.ok]
+    source = resolve_data_root(root)
     out: dict[str, Any] = {
         "root": str(data_root(root)),
+        "source": source.kind,
         "senteval_dir": str(senteval_dir(root)),
         "ok": not bad,
         "tasks": [dict(asdict(r), ok=r.ok) for r in rows],
     }
     if bad:
-        out["how_to_fix"] = HOW_TO_GET
+        out["how_to_fix"] = how_to_get(root)
     return out

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import DataError
 from ..progress import task as progress_task
-from .root import ENV_DATA, data_root
+from .root import ENV_DATA, install_root
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def download(dest: str | Path | None = None, url: str = SENTEVAL_URL, archive: s
 
     Files already present are kept unless ``force``. Raises ``DataError`` with one line on failure.
     """
-    dest = Path(dest) if dest is not None else data_root()
+    dest = install_root(dest)
     target = dest / "senteval" / "downstream"
     manifest = MANIFEST if manifest is None else manifest
     report = DownloadReport(dest, str(archive or url))

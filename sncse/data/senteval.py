@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .root import ENV_DATA, senteval_dir
+from .root import ENV_DATA, resolve_data_root, senteval_dir
 from .tasks import STS_SUBSETS, STS_TASKS, TRANSFER_TASKS, expected_pairs
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,13 @@ SICK_FILES = {"train": "SICK/SICK_train.txt", "dev": "SICK/SICK_trial.txt", "tes
 
 HOW_TO_GET = (f"run `sncse data download` (it also installs an archive fetched elsewhere), or set the data "
               f"root ({ENV_DATA}) to a folder holding senteval/downstream/ in SentEval's layout")
+
+
+def how_to_get(root: str | Path | None = None) -> str:
+    """How to get missing evaluation data, worded for the root in use (the embedded sample holds STS-B only)."""
+    if resolve_data_root(root).is_sample:
+        return f"the embedded sample holds only STS-B dev/test; for the other sets {HOW_TO_GET}"
+    return HOW_TO_GET
 
 
 @dataclass
@@ -81,11 +88,11 @@ def _norm(sentence: str) -> str:
     return " ".join(sentence.split())
 
 
-def _require(paths: list[Path]) -> None:
+def _require(paths: list[Path], root: str | Path | None = None) -> None:
     missing = [p for p in paths if not p.is_file()]
     if missing:
         names = ", ".join(str(p) for p in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-        raise DataError(f"missing {len(missing)} file(s): {names}; {HOW_TO_GET}", setting="data_root")
+        raise DataError(f"missing {len(missing)} file(s): {names}; {how_to_get(root)}", setting="data_root")
 
 
 def _read_text(path: Path) -> str:
@@ -171,7 +178,7 @@ def load_sts(task: str, split: str = "test", root: str | Path | None = None) -> 
         if split != "test":
             raise DataError(f"{task} has only a test split (asked for {split!r}); dev splits exist for stsb and sickr")
         directory = base / STS_DIRS[task]
-        _require([directory / f"STS.{kind}.{n}.txt" for n in STS_SUBSETS[task] for kind in ("input", "gs")])
+        _require([directory / f"STS.{kind}.{n}.txt" for n in STS_SUBSETS[task] for kind in ("input", "gs")], root)
         subsets = [_load_sts_subset(directory, n) for n in STS_SUBSETS[task]]
     elif task == "stsb":
         if split not in STSB_FILES:
@@ -267,7 +274,7 @@ def load_transfer(task: str, root: str | Path | None = None) -> TransferTask:
         raise DataError(f"unknown transfer task {task!r}; known: {', '.join(TRANSFER_TASKS)}")
     base = senteval_dir(root)
     paths = [base / p for p in TRANSFER_FILES[task]]
-    _require(paths)
+    _require(paths, root)
     if task in _BINARY_FILES:
         pos, neg = (_read_latin1_lines(p) for p in paths)
         sents = [_norm(s) for s in pos + neg]

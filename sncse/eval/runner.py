@@ -25,8 +25,18 @@ log = logging.getLogger(__name__)
 
 def check_data(plan: TaskPlan, mode: str = "test", root: str | Path | None = None) -> None:
     """Fail early, before loading a model, with every missing file of the plan listed."""
-    from ..data.senteval import HOW_TO_GET, describe_missing, sts_files, transfer_files
+    from ..data.root import SAMPLE_STS, resolve_data_root
+    from ..data.senteval import HOW_TO_GET, describe_missing, how_to_get, sts_files, transfer_files
     from ..data.tasks import split_for
+
+    if resolve_data_root(root).is_sample:
+        lacking = [t for t in plan.sts if split_for(t, mode) not in SAMPLE_STS.get(t, ())] + plan.transfer
+        if plan.align:
+            lacking.append("align (needs STS-B train)")
+        if lacking:
+            raise SncseError(f"the embedded sample data has no {', '.join(lacking)}: it holds only STS-B "
+                             f"dev/test (evaluate with tasks=stsb); for the full sets {HOW_TO_GET}",
+                             setting="data_root")
 
     files: list[Path] = []
     for t in plan.sts:
@@ -38,7 +48,7 @@ def check_data(plan: TaskPlan, mode: str = "test", root: str | Path | None = Non
             files += sts_files("stsb", split, root=root)
     missing = [p for p in dict.fromkeys(files) if not p.is_file()]
     if missing:
-        raise SncseError(f"evaluation data missing: {describe_missing(missing, root)}; {HOW_TO_GET} "
+        raise SncseError(f"evaluation data missing: {describe_missing(missing, root)}; {how_to_get(root)} "
                          "(`sncse data check` lists everything)", setting="data_root")
 
 

@@ -162,7 +162,7 @@ def test_page_from_the_real_folder(repro, make_results, tmp_path):
     # each measured table names the JSON it comes from
     lines = page.splitlines()
     marker = "<!-- source: docs/results_cpu.json -->"
-    assert lines[lines.index(marker) + 1].startswith("| method | STS12 |")
+    assert any(line == marker and lines[i + 1].startswith("| method | STS12 |") for i, line in enumerate(lines))
     assert lines.count(marker) >= 2
     assert not [w for w in FORBIDDEN if w in page]
     # --render-only gives the same page from the summary alone
