@@ -59,14 +59,22 @@ def run_eval(
     kfold: int = 10,
     show_progress: bool = True,
     model_name: str | None = None,
+    pair_scores: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Evaluate ``model`` (a path/name for ``SentenceEncoder.load``, or a loaded encoder) -> result dict."""
+    """Evaluate ``model`` (a path/name for ``SentenceEncoder.load``, or a loaded encoder) -> result dict.
+
+    ``pair_scores``: also write every STS pair's cosine and gold score there
+    (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on).
+    """
     from ..encoders import SentenceEncoder
     from .alignment import evaluate_alignment
     from .sts import encoder_embedder, evaluate_sts
     from .transfer import evaluate_transfer
 
     plan = parse_tasks(tasks, mode)
+    if pair_scores is not None and not plan.sts:
+        raise SncseError("per-pair scores are kept for STS tasks only; the tasks requested hold none",
+                         setting="tasks")
     check_data(plan, mode, root)
     start = time.perf_counter()
     if isinstance(model, str | Path):
@@ -76,7 +84,16 @@ def run_eval(
         encoder = model
         model_name = model_name or getattr(encoder, "base_encoder", None) or type(encoder).__name__
     embed = encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress)
-    sts = evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit) if plan.sts else None
+    sts = (evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit, keep_pairs=pair_scores is not None)
+           if plan.sts else None)
+    written = None
+    if sts is not None and pair_scores is not None:
+        from .pair_scores import PairScores, write_pair_scores
+
+        kept = PairScores.from_sts(sts, model=model_name, pooler=getattr(encoder, "pooler_name", pooler))
+        for r in sts["tasks"].values():
+            del r["pair_scores"]
+        written = str(write_pair_scores(pair_scores, kept))
     transfer = (evaluate_transfer(embed, plan.transfer, root=root, kfold=kfold if mode == "test" else min(kfold, 5),
                                   limit=limit) if plan.transfer else None)
     align = evaluate_alignment(embed, root=root, limit=limit) if plan.align else None
@@ -88,5 +105,5 @@ def run_eval(
         model_name, getattr(encoder, "pooler_name", pooler), mode, sts=sts, transfer=transfer, align=align,
         published=published,
         meta={"seconds": round(time.perf_counter() - start, 2), "device": device_str, "batch_size": batch_size,
-              "tasks_spec": tasks},
+              "tasks_spec": tasks, **({"pair_scores": written} if written else {})},
     )
