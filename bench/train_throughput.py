@@ -3,8 +3,8 @@
 
 What is timed is OUR trainer's step, built exactly as ``sncse train`` builds it: ``Trainer(cfg).setup()``
 (cached token ids, the training loop's sampler and collator, one forward over all stacked views, fused
-AdamW on CUDA, SDPA attention, bf16 autocast on CUDA, optional ``torch.compile``), then the loop's
-inner body ``step_fn(next(stream).to(device))``. For each model and method:
+AdamW on CUDA, SDPA attention, bf16 autocast on CUDA, optional ``torch.compile``), then the trainer's
+own step, ``Trainer.step()``, as its loop calls it. For each model and method:
 
 - steady-state source sentences/s and step time over ``--steps`` steps after ``--warmup`` steps; the
   device is synchronised only at the two timing boundaries;
@@ -292,10 +292,9 @@ def _median_time(fn: Any, repeats: int) -> float:
 # ------------------------------------------------------------------------------------------ ours
 def bench_ours(args: argparse.Namespace, model_dir: Path, method: str, train_file: Path, work: Path,
                device: Any, workers: int) -> dict[str, Any]:
-    """Time the trainer's own step on the trainer's own data pipeline."""
+    """Time the trainer's own step (``Trainer.step``) on the trainer's own data pipeline."""
     import torch
 
-    from sncse.data.batching import Position, batches
     from sncse.train import Trainer
     from sncse.train.checkpoint import save_checkpoint
 
@@ -305,29 +304,26 @@ def bench_ours(args: argparse.Namespace, model_dir: Path, method: str, train_fil
     trainer = Trainer(cfg, argv=None, overwrite=True)
     trainer.setup()
     step_fn = trainer.step_fn
-    model = step_fn.model
+    model = trainer.model
     cuda = device.type == "cuda"
-    stream = batches(trainer.sampler, trainer.collator, start=Position(), workers=cfg.train.num_workers,
-                     pin_memory=cuda)
     acc = torch.zeros((), device=device)
     masks = []
     try:
         for _ in range(args.warmup):
-            acc += step_fn(next(stream).to(device)).loss
+            acc += trainer.step().loss
         sync(device)
         t0 = time.perf_counter()
         ticks = [t0]
         for _ in range(args.steps):
-            host = next(stream)
-            masks.append(host.attention_mask)
-            acc += step_fn(host.to(device)).loss
+            batch = trainer.next_batch()
+            masks.append(batch.attention_mask)  # the real token counts, for the FLOPs
+            acc += trainer.step(batch).loss
             if not cuda:  # CPU work is synchronous: per-step times cost nothing
                 ticks.append(time.perf_counter())
         sync(device)
         elapsed = time.perf_counter() - t0
     finally:
-        if hasattr(stream, "close"):
-            stream.close()
+        trainer.close()
     mean_loss = float(acc) / (args.warmup + args.steps)
     peak = peak_gb(device)
 
@@ -613,7 +609,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def check_targets(rows: list[dict[str, Any]], args: argparse.Namespace, cuda: bool) -> dict[str, Any]:
-    """The issue's targets, read off the rows (they count only at its settings, on the GPU)."""
+    """The speed targets, read off the rows (they count only at the reference settings, on the GPU)."""
     def row(model: str, method: str) -> dict[str, Any] | None:
         return next((r for r in rows if r["model"] == model and r["method"] == method), None)
 

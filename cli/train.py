@@ -38,20 +38,21 @@ def train(
 ) -> None:
     """Train an encoder; options override the config file, --set reaches every key."""
     import logging
-    import os
 
     from sncse.io import read_json
+    from sncse.train.distributed import is_main_process
     from sncse.train.loop import resolve_train_config
     from sncse.train.loop import train as run_training
 
     extra = {"loss.name": loss, "model.encoder": encoder, "model.pooler": pooler, "data.train_file": data,
              "train.output_dir": output_dir}
     cfg = resolve_train_config(config, overrides, extra, resume=resume)
-    if int(os.environ.get("RANK", "0")) > 0:  # torchrun: one process speaks
+    reports = is_main_process()  # torchrun: one process speaks
+    if not reports:
         logging.getLogger().setLevel(logging.WARNING)
         state.quiet = True
     run_dir = run_training(cfg, argv=["sncse", *sys.argv[1:]], resume=resume, overwrite=overwrite)
-    if int(os.environ.get("RANK", "0")) > 0:
+    if not reports:
         return
     results = read_json(run_dir / "results.json")
     write_json_output(json_file, results)

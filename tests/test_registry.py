@@ -116,3 +116,49 @@ def test_third_party_negator_used_through_cli(third_party, runner, cli_app, tmp_
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert lines == [["a cat sat", "NOT A CAT SAT"], ["it rained", "NOT IT RAINED"]]
+
+
+def test_a_plugin_loss_takes_its_parameters_from_yaml(tmp_path, monkeypatch):
+    """A third-party loss declares its parameters by its __init__ signature; the config checks them."""
+    from sncse.config import load_config
+    from sncse.errors import ConfigError
+    from sncse.losses import build_loss
+
+    make_distribution(
+        tmp_path / "site",
+        "sncse-marginplugin",
+        """
+        [sncse.losses]
+        margin.v1 = marginplugin:MarginLoss
+        """,
+        {
+            "marginplugin": """
+            from typing import Literal
+
+            from sncse.losses.base import ContrastiveLoss
+
+
+            class MarginLoss(ContrastiveLoss):
+                name = "margin"
+
+                def __init__(self, temperature: float = 0.05, margin: float = 0.2,
+                             reduce: Literal["mean", "sum"] = "mean"):
+                    super().__init__(temperature)
+                    self.margin, self.reduce = margin, reduce
+            """
+        },
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    import importlib
+
+    importlib.invalidate_caches()
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("loss:\n  name: margin\n  temperature: 0.1\n  margin: {margin: 0.3, reduce: sum}\n")
+    loss = build_loss(load_config(cfg_file).loss)
+    assert (type(loss).__name__, loss.margin, loss.reduce, loss.temperature) == ("MarginLoss", 0.3, "sum", 0.1)
+    assert load_config(None, ["loss.name=margin"]).loss.params["margin"] == {"margin": 0.2, "reduce": "mean"}
+    cfg_file.write_text("loss:\n  name: margin\n  margin: {margn: 0.3}\n")
+    with pytest.raises(ConfigError, match=rf"^{cfg_file}: unknown key 'loss.margin.margn': loss 'margin' takes margin, reduce$"):
+        load_config(cfg_file)
+    with pytest.raises(ConfigError, match=r"key 'loss.margin.reduce': expected mean\|sum, got 'max'"):
+        load_config(None, ["loss.name=margin", "loss.margin.reduce=max"])

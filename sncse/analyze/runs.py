@@ -51,13 +51,22 @@ class RunRecord:
         return self.path.name
 
     def get(self, dotted: str, default: Any = None) -> Any:
-        """A config value by dotted key (``loss.alpha``), or ``default``."""
+        """A config value by dotted key (``train.batch_size``), or ``default``."""
         cur: Any = self.config
         for part in dotted.split("."):
             if not isinstance(cur, dict) or part not in cur:
                 return default
             cur = cur[part]
         return cur
+
+    def loss_param(self, name: str, default: Any = None) -> Any:
+        """A parameter of the run's loss: ``loss.<loss>.<name>`` (``temperature``: ``loss.temperature``)."""
+        from ..registry import base_name
+
+        if name == "temperature":
+            return self.get("loss.temperature", default)
+        loss = self.get("loss.name")
+        return self.get(f"loss.{base_name(str(loss))}.{name}", default) if loss else default
 
     @property
     def best_dev(self) -> float | None:

@@ -1,7 +1,7 @@
 """Hyperparameter view of a set of runs (SNCSE, Wang et al., 2022, Figure 3): STS scores against the
 BML margins alpha and beta and the BML weight lambda.
 
-Each run contributes its ``loss.alpha``, ``loss.beta`` and ``loss.bml_weight`` (lambda) from
+Each run contributes its loss's ``alpha``, ``beta`` and ``bml_weight`` (lambda; ``loss.bml.*``) from
 ``RUN/config.yaml``, its best STS-B dev Spearman (``results.json``, else the best eval record of
 ``metrics.jsonl``) and, when ``sncse eval RUN`` wrote ``RUN/eval_test.json``, its test average over the
 evaluated STS tasks. Runs of built-in losses that do not use BML (InfoNCE, PL, NL, MixCSE, supervised)
@@ -26,7 +26,8 @@ from .runs import read_run
 
 log = logging.getLogger(__name__)
 
-PARAMS: dict[str, str] = {"alpha": "loss.alpha", "beta": "loss.beta", "lambda": "loss.bml_weight"}
+#: panel name -> parameter of the run's loss (``loss.<loss>.<parameter>`` in its config.yaml)
+PARAMS: dict[str, str] = {"alpha": "alpha", "beta": "beta", "lambda": "bml_weight"}
 # Built-in losses that do not read alpha/beta/lambda: their (default) values are not shown or plotted.
 NO_BML = frozenset({"infonce", "pl", "nl", "mixcse", "sup"})
 
@@ -76,7 +77,7 @@ def collect(run_dirs: Sequence[str | Path]) -> list[SweepRow]:
             log.warning("%s: no config.yaml; alpha/beta/lambda unknown", d)
         loss = rec.get("loss.name")
         uses_bml = base_name(str(loss)) not in NO_BML
-        values = {k: _float(rec.get(v)) if uses_bml else None for k, v in PARAMS.items()}
+        values = {k: _float(rec.loss_param(v)) if uses_bml else None for k, v in PARAMS.items()}
         rows.append(SweepRow(
             run=rec.name, path=str(d), loss=loss, alpha=values["alpha"], beta=values["beta"], lam=values["lambda"],
             dev=rec.best_dev, test=rec.test_avg, test_tasks=len(rec.test_scores()), steps=rec.steps))

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from ..errors import ConfigError
-from .schema import Config
+from ..errors import ConfigError, SncseError
+from .schema import Config, YamlBooleans
 
 ENV_CONFIG = "SNCSE_CONFIG"
 
@@ -29,18 +29,29 @@ def _type_name(tp: Any) -> str:
 def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     """Check ``value`` against the annotation ``tp``; allow the safe conversions YAML needs."""
     origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        inner, *meta = typing.get_args(tp)
+        booleans = next((m for m in meta if isinstance(m, YamlBooleans)), None)
+        if booleans is not None and isinstance(value, bool):
+            value = (booleans.true if value else booleans.false) or value
+        return _coerce(value, inner, key, source)
+    if origin is typing.Literal:
+        allowed = typing.get_args(tp)
+        if isinstance(value, str) and value in allowed:
+            return value
+        note = " (YAML reads on/off, yes/no, true/false as booleans)" if isinstance(value, bool) else ""
+        raise ConfigError(f"key '{key}': expected {'|'.join(map(str, allowed))}, got {value!r}{note}", path=source)
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
         if value is None and type(None) in args:
             return None
-        errors = []
         for arg in args:
             if arg is type(None):
                 continue
             try:
                 return _coerce(value, arg, key, source)
-            except ConfigError as exc:
-                errors.append(exc)
+            except ConfigError:
+                continue
         raise ConfigError(f"key '{key}': expected {_type_name(tp)}, got {value!r}", path=source)
     if origin is tuple:
         args = typing.get_args(tp)
@@ -75,24 +86,86 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     return value
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _section_field(obj: Any) -> dataclasses.Field | None:
+    """The field of ``obj`` that collects named sections (``LossConfig.params``), if any."""
+    return next((f for f in dataclasses.fields(obj) if "sections" in f.metadata), None)
 
 
-def _apply(obj: Any, data: dict[str, Any], prefix: str, source: str) -> None:
+def _apply(obj: Any, data: dict[str, Any], prefix: str, source: str, sources: dict[str, str]) -> None:
     if not isinstance(data, dict):
         raise ConfigError(f"key '{prefix.rstrip('.') or '<top>'}': expected a mapping, got {data!r}", path=source)
-    hints = _hints(type(obj))
+    hints = typing.get_type_hints(type(obj), include_extras=True)
+    sections = _section_field(obj)
+    if sections is not None:
+        hints.pop(sections.name)
     for k, v in data.items():
         key = f"{prefix}{k}"
         if k not in hints:
+            if sections is not None:
+                _apply_section(getattr(obj, sections.name), k, v, prefix, source, sources,
+                               valid=[f"{prefix}{n}" for n in hints])
+                continue
             valid = ", ".join(f"{prefix}{n}" for n in hints)
             raise ConfigError(f"unknown key '{key}' (valid: {valid})", path=source)
         cur = getattr(obj, k)
         if dataclasses.is_dataclass(cur):
-            _apply(cur, v, key + ".", source)
+            _apply(cur, v, key + ".", source, sources)
         else:
             setattr(obj, k, _coerce(v, hints[k], key, source))
+            sources[key] = source
+
+
+# ------------------------------------------------------------------------------------ loss sections
+def _loss_class(name: str) -> type:
+    from .. import registry
+    from ..losses.base import ContrastiveLoss
+
+    cls = registry.get("losses", name)
+    if not (isinstance(cls, type) and issubclass(cls, ContrastiveLoss)):
+        raise ConfigError(f"loss '{name}' is registered as {cls!r}, which is not a ContrastiveLoss")
+    return cls
+
+
+def _owners(param: str) -> list[str]:
+    """The registered losses that take a parameter called ``param`` (for a hint in an error)."""
+    from .. import registry
+
+    owners = []
+    for name in dict.fromkeys(e.base_name for e in registry.entries("losses")):
+        try:
+            if param in _loss_class(name).parameters():
+                owners.append(name)
+        except SncseError:  # a broken plugin is reported where it is used, not in a hint
+            continue
+    return owners
+
+
+def _apply_section(sections: dict[str, dict[str, Any]], name: str, value: Any, prefix: str, source: str,
+                   sources: dict[str, str], valid: list[str]) -> None:
+    """``loss.<name>: {...}``: the parameters of one registered loss, checked against its class."""
+    from .. import registry
+
+    key = f"{prefix}{name}"
+    if not registry.is_registered("losses", name):
+        owners = [f"{prefix}{o}.{name}" for o in _owners(name)]
+        hint = f"; did you mean {' or '.join(owners)}?" if owners else ""
+        losses = ", ".join(sorted({registry.base_name(n) for n in registry.available("losses")}))
+        raise ConfigError(f"unknown key '{key}' (valid: {', '.join(valid)}, or the parameters of a loss under "
+                          f"its name: {losses}){hint}", path=source)
+    base = registry.base_name(name)
+    if not isinstance(value, dict):
+        raise ConfigError(f"key '{key}': expected a mapping of the parameters of loss '{base}', got {value!r}",
+                          path=source)
+    params = _loss_class(name).parameters()
+    section = sections.setdefault(base, {})
+    for param, v in value.items():
+        pkey = f"{prefix}{base}.{param}"
+        if param not in params:
+            takes = ", ".join(params) or "no parameters"
+            extra = f" (the temperature is {prefix}temperature)" if param == "temperature" else ""
+            raise ConfigError(f"unknown key '{pkey}': loss '{base}' takes {takes}{extra}", path=source)
+        section[param] = _coerce(v, params[param].annotation, pkey, source)
+        sources[pkey] = source
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -145,54 +218,116 @@ def load_config(
     overrides: list[str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Config:
-    """Defaults, then the file (or ``$SNCSE_CONFIG``), then ``extra`` (CLI options), then ``--set``."""
+    """Defaults, then the file (or ``$SNCSE_CONFIG``), then ``extra`` (CLI options), then ``--set``;
+    then :func:`validate`. Every command that reads a config goes through here, so ``sncse config show``
+    accepts exactly what ``sncse train`` accepts."""
     cfg = Config()
+    sources: dict[str, str] = {}
     path = path or os.environ.get(ENV_CONFIG) or None
     if path:
-        _apply(cfg, load_yaml(path), "", str(path))
+        _apply(cfg, load_yaml(path), "", str(path), sources)
     for key, value in (extra or {}).items():
         if value is not None:
-            _apply(cfg, _nest(key, value), "", "command line")
+            _apply(cfg, _nest(key, value), "", "command line", sources)
     for text in overrides or []:
         key, value = parse_override(text)
-        _apply(cfg, _nest(key, value), "", "--set")
-    validate(cfg)
+        _apply(cfg, _nest(key, value), "", "--set", sources)
+    validate(cfg, sources)
     return cfg
 
 
-def validate(cfg: Config) -> None:
-    """Checks across keys that the types alone cannot express."""
-    if cfg.model.mlp not in ("train", "always", "none"):
-        raise ConfigError(f"key 'model.mlp': expected train|always|none, got {cfg.model.mlp!r}")
-    if cfg.loss.mix_mask not in ("zero", "remove"):
-        raise ConfigError(f"key 'loss.mix_mask': expected 'zero' or 'remove', got {cfg.loss.mix_mask!r}")
-    if cfg.train.amp not in ("auto", "bf16", "fp16", "off"):
-        raise ConfigError(f"key 'train.amp': expected auto|bf16|fp16|off, got {cfg.train.amp!r}")
-    if cfg.data.format not in ("auto", "text", "negations", "nli"):
-        raise ConfigError(f"key 'data.format': expected auto|text|negations|nli, got {cfg.data.format!r}")
-    if cfg.eval.mode not in ("test", "dev"):
-        raise ConfigError(f"key 'eval.mode': expected test|dev, got {cfg.eval.mode!r}")
-    for key, value in (("train.batch_size", cfg.train.batch_size), ("model.max_length", cfg.model.max_length)):
-        if value <= 0:
-            raise ConfigError(f"key '{key}': must be positive, got {value}")
-    if cfg.loss.temperature <= 0:
-        raise ConfigError(f"key 'loss.temperature': must be positive, got {cfg.loss.temperature}")
+def validate(cfg: Config, sources: dict[str, str] | None = None) -> None:
+    """The checks that need more than one value's type: ranges, registered names, the loss.
+
+    Types and enum values were checked as each value was read (:func:`_coerce`). What depends on
+    the machine (CUDA for ``train.amp: fp16``, the number of processes for ``train.batch_size``) or
+    on files (the training file) is checked when training starts. ``sources`` (key -> file, "--set"
+    or "command line") lets an error name where the offending value came from.
+    """
+    where = sources or {}
+
+    def check(ok: bool, key: str, message: str) -> None:
+        if not ok:
+            raise ConfigError(f"key '{key}': {message}", path=where.get(key))
+
+    t = cfg.train
+    for key, value in (("train.batch_size", t.batch_size), ("train.epochs", t.epochs),
+                       ("train.log_steps", t.log_steps), ("model.max_length", cfg.model.max_length),
+                       ("eval.batch_size", cfg.eval.batch_size)):
+        check(value > 0, key, f"must be positive, got {value}")
+    for key, value in (("train.eval_steps", t.eval_steps), ("train.num_workers", t.num_workers),
+                       ("optim.warmup_steps", cfg.optim.warmup_steps)):
+        check(value >= 0, key, f"must be >= 0, got {value}")
+    check(cfg.loss.temperature > 0, "loss.temperature", f"must be positive, got {cfg.loss.temperature}")
+    for key, name in (("model.pooler", cfg.model.pooler), ("eval.pooler", cfg.eval.pooler)):
+        if name is not None:
+            _registered("poolers", name, key, where)
+    _resolve_loss(cfg, where)
+
+
+def _registered(group: str, name: str, key: str, where: dict[str, str]) -> str:
+    from .. import registry
+    from ..errors import RegistryError
+
+    try:
+        return registry.resolve_name(group, name)
+    except RegistryError as exc:
+        raise ConfigError(f"key '{key}': {exc}", path=where.get(key)) from None
+
+
+def _resolve_loss(cfg: Config, where: dict[str, str]) -> None:
+    """Fill the chosen loss's section with its defaults and build the loss once, so that its own
+    checks (BML: alpha <= beta; MixCSE: lambda in [0, 1]) fail here, naming the file."""
+    import inspect
+
+    from .. import registry
+    from ..losses import build_loss
+
+    full = _registered("losses", cfg.loss.name, "loss.name", where)
+    base = registry.base_name(full)
+    section = cfg.loss.params.setdefault(base, {})
+    for name, param in _loss_class(full).parameters().items():
+        if name not in section:
+            if param.default is inspect.Parameter.empty:
+                raise ConfigError(f"key 'loss.{base}.{name}': loss '{base}' needs this parameter",
+                                  path=where.get("loss.name"))
+            section[name] = param.default
+    try:
+        build_loss(cfg.loss)
+    except SncseError as exc:
+        keys = [k for k in where if k.startswith(f"loss.{base}.")] + ["loss.name"]
+        source = next((where[k] for k in keys if k in where), None)
+        raise ConfigError(str(exc), path=source) from None
 
 
 def to_dict(cfg: Config) -> dict[str, Any]:
+    """The config as plain data, in the shape of its YAML (loss sections beside ``loss.name``)."""
+
     def conv(v: Any) -> Any:
-        if isinstance(v, tuple):
-            return list(v)
+        if dataclasses.is_dataclass(v):
+            out: dict[str, Any] = {}
+            for f in dataclasses.fields(v):
+                value = conv(getattr(v, f.name))
+                if "sections" in f.metadata:
+                    out.update(value)
+                else:
+                    out[f.name] = value
+            return out
+        if isinstance(v, (tuple, list)):
+            return [conv(x) for x in v]
         if isinstance(v, dict):
             return {k: conv(x) for k, x in v.items()}
         return v
 
-    return conv(dataclasses.asdict(cfg))
+    return conv(cfg)
 
 
 def from_dict(data: dict[str, Any], source: str = "<dict>") -> Config:
+    """A validated config from plain data in the shape of its YAML (as :func:`to_dict` gives)."""
     cfg = Config()
-    _apply(cfg, data, "", source)
+    sources: dict[str, str] = {}
+    _apply(cfg, data, "", source, sources)
+    validate(cfg, sources)
     return cfg
 
 

@@ -1,12 +1,17 @@
 """The typed configuration schema. Every key a run reads lives here, with the papers' defaults.
 
 Defaults follow SNCSE (Wang et al., 2022) for BERT-base: batch 256, lr 1e-5, 1 epoch, max length 32,
-seed 42, STS-B dev evaluation every 125 steps, prompt pooler, BML alpha 0.1 / beta 0.3 / lambda 1e-3.
+seed 42, STS-B dev evaluation every 125 steps, prompt pooler, the BML loss (whose own defaults are
+alpha 0.1 / beta 0.3 / lambda 1e-3: each loss class owns its parameters).
+
+Enum keys are ``Literal`` types: the loader (:mod:`sncse.config.loader`) checks them once, with the
+one-line error naming the key and its source; nothing else keeps a copy of the allowed values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 # SNCSE's templates (Section 4.1): the original sentence and its positive/soft negative use
 # different templates so that the template itself is not a shortcut. "[MASK]" is replaced by the
@@ -15,11 +20,40 @@ ORIGINAL_TEMPLATE = 'This sentence : "{sentence}" means [MASK] .'
 VIEW_TEMPLATE = 'This sentence of "{sentence}" means [MASK] .'
 
 
+@dataclass(frozen=True)
+class YamlBooleans:
+    """How an enum key reads a YAML boolean. YAML 1.1 (PyYAML, and so every ``--set`` value) reads
+    ``off``/``no``/``false`` as False and ``on``/``yes``/``true`` as True, so ``train.amp: off`` arrives
+    as False; this maps it back to the documented spelling. ``None``: that boolean is not accepted."""
+
+    true: str | None = None
+    false: str | None = None
+
+
+# The enum keys: the loader accepts exactly these values (and the mapped YAML booleans); code that
+# checks a value again derives the allowed set from these types with :func:`choices`.
+MlpMode = Literal["train", "always", "none"]
+DataFormat = Literal["auto", "text", "negations", "nli"]
+Batching = Literal["shuffle", "bucket"]
+AmpMode = Annotated[Literal["auto", "bf16", "fp16", "off"], YamlBooleans(false="off")]
+FusedMode = Annotated[Literal["auto", "true", "false"], YamlBooleans(true="true", false="false")]
+EvalMode = Literal["test", "dev"]
+
+
+def choices(tp: Any) -> tuple[str, ...]:
+    """The values of a ``Literal`` enum type (through ``Annotated``): ``choices(AmpMode)`` -> auto, bf16, ..."""
+    if get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    if get_origin(tp) is not Literal:
+        raise TypeError(f"{tp!r} is not a Literal enum")
+    return tuple(get_args(tp))
+
+
 @dataclass
 class ModelConfig:
     encoder: str = "bert-base-uncased"  # registered encoder name, hub name or local directory
-    pooler: str = "prompt"
-    mlp: str = "train"  # Linear+Tanh head: "train" (SimCSE mlp_only_train, SNCSE Eq. 2), "always" or "none"
+    pooler: str = "prompt"  # a registered pooler (plugins add more)
+    mlp: MlpMode = "train"  # Linear+Tanh head: "train" (SimCSE mlp_only_train, SNCSE Eq. 2), "always" or "none"
     max_length: int = 32
     template: str = ORIGINAL_TEMPLATE  # prompt pooler: template of the original sentence
     view_template: str = VIEW_TEMPLATE  # prompt pooler: template of the positive and soft negative
@@ -29,23 +63,39 @@ class ModelConfig:
 
 @dataclass
 class LossConfig:
-    name: str = "bml"
-    temperature: float = 0.05
-    alpha: float = 0.1  # BML lower margin
-    beta: float = 0.3  # BML upper margin
-    bml_weight: float = 1e-3  # lambda: 1e-3 for BERT, 5e-4 for RoBERTa
-    mix_lambda: float = 0.2  # MixCSE mixing weight
-    mix_mask: str = "zero"  # "zero" (the original: logit multiplied by 0) or "remove" (-inf)
-    hard_negative_weight: float = 0.0  # supervised SimCSE: log-weight added to hard-negative logits
+    """``loss.name`` picks the objective; every loss owns its parameters.
+
+    In YAML a loss's parameters sit under its (unversioned) name, beside ``name``::
+
+        loss:
+          name: bml
+          temperature: 0.05
+          bml: {alpha: 0.1, beta: 0.3, bml_weight: 1.0e-3}
+
+    The loader checks each such section against that loss class's parameters
+    (:meth:`sncse.losses.base.ContrastiveLoss.parameters`, its ``__init__`` signature by default) and
+    fills the chosen loss's section with its defaults, so ``RUN/config.yaml`` records every value.
+    Sections of other losses may stay (switching ``loss.name`` needs no edit) and are checked too.
+    """
+
+    name: str = "bml"  # a registered loss; "bml" is the latest bml.vN
+    temperature: float = 0.05  # tau, a parameter of every contrastive loss
+    params: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={"sections": "losses"})
+
+    def params_of(self, loss: str) -> dict[str, Any]:
+        """The parameters set for ``loss`` (a registered name, with or without its version)."""
+        from ..registry import base_name
+
+        return dict(self.params.get(base_name(loss), {}))
 
 
 @dataclass
 class DataConfig:
     train_file: str = "wiki1m_head.negations.jsonl"  # relative paths are tried as given, then under the data root
-    format: str = "auto"  # auto | text | negations | nli
+    format: DataFormat = "auto"  # auto | text | negations | nli
     limit: int | None = None  # use only the first N examples
     cache_dir: str | None = None  # tokenized cache; default: <output_dir>/../.sncse_cache
-    batching: str = "shuffle"  # shuffle (the papers) | bucket (length-bucketed batches, less padding)
+    batching: Batching = "shuffle"  # shuffle (the papers) | bucket (length-bucketed batches, less padding)
     end_with_period: bool = False  # SNCSE's preprocessing: append " ." to sentences not ending in punctuation
 
 
@@ -57,7 +107,7 @@ class OptimConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     max_grad_norm: float | None = None
-    fused: str = "auto"  # auto | true | false
+    fused: FusedMode = "auto"  # fused AdamW kernel: auto (on CUDA) | true | false
 
 
 @dataclass
@@ -71,7 +121,7 @@ class TrainConfig:
     log_steps: int = 10
     save_steps: int = 0  # resumable last/ checkpoint every N steps (0: at eval steps; -1: only at the end)
     seed: int = 42
-    amp: str = "auto"  # auto (bf16 on CUDA where supported, else fp16) | bf16 | fp16 | off
+    amp: AmpMode = "auto"  # auto (bf16 on CUDA where supported, else fp16) | bf16 | fp16 | off
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     compile: bool = False
     num_workers: int = 0
@@ -81,7 +131,7 @@ class TrainConfig:
 @dataclass
 class EvalConfig:
     tasks: str = "sts"
-    mode: str = "test"  # test | dev
+    mode: EvalMode = "test"  # test | dev
     batch_size: int = 128
     pooler: str | None = None  # None: the pooler the model was trained with
     kfold: int = 10  # transfer tasks: SentEval's cross-validation folds (test mode; dev mode uses 5)

@@ -24,13 +24,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config.schema import DataFormat, choices
 from ..errors import DataError
 from ..io import atomic_write, iter_lines, open_text
 from .root import find_data_file
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("text", "negations", "nli")
+FORMATS = tuple(f for f in choices(DataFormat) if f != "auto")  # what "auto" detects between
 NLI_SPLITS = ("train", "dev", "test")
 _PUNCT = set(string.punctuation)
 

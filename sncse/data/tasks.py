@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..config.schema import EvalMode, choices
 from ..errors import SncseError
 
 # --------------------------------------------------------------------------------------------- STS
@@ -75,7 +76,7 @@ ALIASES: dict[str, str] = {"sts-b": "stsb", "stsbenchmark": "stsb", "sick-r": "s
                            "sickrelatedness": "sickr", "sst": "sst2", "sst-2": "sst2",
                            "alignment": "align", "uniformity": "align"}
 GROUPS: tuple[str, ...] = ("sts", "transfer", "align", "all")
-MODES: tuple[str, ...] = ("test", "dev")
+MODES: tuple[str, ...] = choices(EvalMode)  # test | dev (the schema's eval.mode)
 
 
 @dataclass

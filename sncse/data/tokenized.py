@@ -247,19 +247,29 @@ def load_tokenized(path: str | Path, key: str) -> TokenizedData | None:
     return TokenizedData(columns, tuple(meta["views"]), pad_id=int(meta["pad_id"]), key=key)
 
 
+def cache_file(cache_dir: str | Path, key: str) -> Path:
+    """Where the tokenized data of ``key`` (:func:`cache_key`) is cached in ``cache_dir``."""
+    return Path(cache_dir) / f"tokens-{key[:24]}.npz"
+
+
 def cached_tokenize(model: SentenceEncoder, examples: TrainExamples, views: Sequence[str],
-                    cache_dir: str | Path | None, source_digest: str, **options: Any) -> TokenizedData:
-    """:func:`tokenize_examples` through the on-disk cache in ``cache_dir`` (None: no cache)."""
+                    cache_dir: str | Path | None, source_digest: str, write: bool = True,
+                    **options: Any) -> TokenizedData:
+    """:func:`tokenize_examples` through the on-disk cache in ``cache_dir`` (None: no cache).
+
+    ``write=False`` only reads: the other processes of a multi-process run read what rank 0 wrote.
+    """
     key = cache_key(model, source_digest, views, **options)
     if cache_dir is None:
         return tokenize_examples(model, examples, views, key=key)
-    path = Path(cache_dir) / f"tokens-{key[:24]}.npz"
+    path = cache_file(cache_dir, key)
     data = load_tokenized(path, key)
     if data is not None and len(data) == len(examples):
         log.info("token cache hit: %s", path)
         return data
     data = tokenize_examples(model, examples, views, key=key)
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    save_tokenized(data, path)
-    log.info("token cache written: %s", path)
+    if write:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        save_tokenized(data, path)
+        log.info("token cache written: %s", path)
     return data

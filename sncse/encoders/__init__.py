@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["SentenceEncoder", "autocast_for", "resolve_device"]
+__all__ = ["SentenceEncoder", "resolve_device"]
 
 if TYPE_CHECKING:
-    from .model import SentenceEncoder, autocast_for, resolve_device
+    from .model import SentenceEncoder, resolve_device
 
 
 def __getattr__(name: str) -> Any:

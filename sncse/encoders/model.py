@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from .. import registry
-from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, ModelConfig
+from ..amp import autocast
+from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, AmpMode, MlpMode, ModelConfig, choices
 from ..errors import SncseError
 from ..progress import task
 from .files import HEAD_FILE, META_FILE
@@ -37,15 +38,6 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return torch.device(device)
 
 
-def autocast_for(device: torch.device, amp: str = "auto"):
-    """bf16 autocast on CUDA where supported (else fp16); nothing on CPU, where fp32 is faster."""
-    if device.type != "cuda" or amp == "off":
-        return nullcontext()
-    if amp == "fp16" or (amp == "auto" and not torch.cuda.is_bf16_supported()):
-        return torch.autocast("cuda", dtype=torch.float16)
-    return torch.autocast("cuda", dtype=torch.bfloat16)
-
-
 class SentenceEncoder(nn.Module):
     """A sentence encoder: ``backbone`` -> ``pooler`` -> (``head`` in training) -> vector."""
 
@@ -54,7 +46,7 @@ class SentenceEncoder(nn.Module):
         backbone: nn.Module,
         tokenizer: Any,
         pooler: str = "cls",
-        mlp: str = "train",
+        mlp: MlpMode = "train",
         max_length: int = 32,
         template: str = ORIGINAL_TEMPLATE,
         view_template: str = VIEW_TEMPLATE,
@@ -72,8 +64,8 @@ class SentenceEncoder(nn.Module):
             self.pooler: Pooler = pooler_cls(mask_token_id=tokenizer.mask_token_id)
         else:
             self.pooler = pooler_cls()
-        if mlp not in ("train", "always", "none"):
-            raise SncseError(f"mlp must be train|always|none, got {mlp!r}")
+        if mlp not in choices(MlpMode):
+            raise SncseError(f"mlp must be one of {'|'.join(choices(MlpMode))}, got {mlp!r}")
         self.mlp = mlp
         self.head = MLPHead(backbone.config.hidden_size) if mlp != "none" else None
         self.max_length = max_length
@@ -196,7 +188,7 @@ class SentenceEncoder(nn.Module):
         normalize: bool = False,
         convert_to: str = "numpy",
         view: str = "original",
-        amp: str = "auto",
+        amp: AmpMode = "auto",
         show_progress: bool = True,
     ) -> np.ndarray | torch.Tensor:
         """Embed ``sentences`` -> (N, H) float32, in input order.
@@ -219,7 +211,7 @@ class SentenceEncoder(nn.Module):
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
                 batch = self.collate([ids[i] for i in idx], device=device)
-                with autocast_for(device, amp):
+                with autocast(device, amp):
                     emb = self(**batch)
                 out[torch.as_tensor(idx, device=device)] = emb.float()
                 advance(len(idx))

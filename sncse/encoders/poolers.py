@@ -7,10 +7,15 @@ and ``batch`` holds ``input_ids`` and ``attention_mask``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
+
+from .st_modules import STPooling, first_last_layers, pooling, prompt_template
+
+if TYPE_CHECKING:
+    from .model import SentenceEncoder
 
 
 class Pooler(nn.Module):
@@ -23,6 +28,11 @@ class Pooler(nn.Module):
     def forward(self, outputs: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
+    def sentence_transformers(self, model: SentenceEncoder) -> STPooling | None:
+        """The sentence-transformers modules that reproduce this pooler for ``model`` (see
+        :mod:`sncse.encoders.st_modules`); None: this pooler has no sentence-transformers export."""
+        return None
+
 
 class CLSPooler(Pooler):
     """The [CLS] vector. With ``model.mlp: train`` this is SimCSE's ``cls`` pooler (MLP in training only)."""
@@ -31,6 +41,9 @@ class CLSPooler(Pooler):
 
     def forward(self, outputs, batch):
         return outputs.last_hidden_state[:, 0]
+
+    def sentence_transformers(self, model):
+        return STPooling([pooling(model.hidden_size, "cls")])
 
 
 class CLSBeforePoolerPooler(CLSPooler):
@@ -48,6 +61,9 @@ class MeanPooler(Pooler):
         mask = batch["attention_mask"].unsqueeze(-1).to(outputs.last_hidden_state.dtype)
         return (outputs.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
+    def sentence_transformers(self, model):
+        return STPooling([pooling(model.hidden_size, "mean")])
+
 
 class AvgFirstLastPooler(Pooler):
     """Mean over tokens of the average of the first and last transformer layers.
@@ -63,6 +79,9 @@ class AvgFirstLastPooler(Pooler):
         mask = batch["attention_mask"].unsqueeze(-1).to(hs[-1].dtype)
         avg = (hs[1] + hs[-1]) / 2.0
         return (avg * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    def sentence_transformers(self, model):
+        return first_last_layers(model)
 
 
 class PromptPooler(Pooler):
@@ -95,6 +114,9 @@ class PromptPooler(Pooler):
         position = is_mask.int().argmax(dim=1)  # (B,) index of the mask token, no sync
         rows = torch.arange(position.shape[0], device=position.device)
         return outputs.last_hidden_state[rows, position]
+
+    def sentence_transformers(self, model):
+        return prompt_template(model)
 
 
 class MLPHead(nn.Module):

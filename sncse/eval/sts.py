@@ -14,8 +14,8 @@ No regressor is trained (SentEval's default STS-B/SICK-R regressor is *not* used
   (``mode="dev"``, the model-selection split used during training).
 - The average is the unweighted mean of the task scores (the papers' "Avg.").
 
-Each distinct sentence of all requested tasks is embedded exactly once (length-sorted batches inside
-``SentenceEncoder.encode``), so the 7-task evaluation costs one pass over ~26k sentences.
+Each distinct sentence of all requested tasks is embedded exactly once (task by task, length-sorted
+batches inside ``SentenceEncoder.encode``), so the 7-task evaluation costs one pass over ~26k sentences.
 """
 
 from __future__ import annotations
@@ -127,6 +127,20 @@ def embed_unique(sentences: Sequence[str], embed: Embedder) -> dict[str, np.ndar
     return dict(zip(unique, vectors, strict=True))
 
 
+def embed_tasks(tasks: Sequence[STSTask], embed: Embedder) -> dict[str, np.ndarray]:
+    """Embed each distinct sentence of ``tasks`` once, task by task in the order given.
+
+    A task's new sentences go to the embedder in one call (length-sorted batches inside
+    ``SentenceEncoder.encode``), so the first task's vectors do not depend on which tasks follow:
+    ``sncse eval --mode dev`` (STS-B first) computes STS-B dev exactly as the evaluator that selects
+    checkpoints during training (``sncse.train.dev_eval``), and both report the same number.
+    """
+    lookup: dict[str, np.ndarray] = {}
+    for t in tasks:
+        lookup.update(embed_unique([s for s in t.sentences() if s not in lookup], embed))
+    return lookup
+
+
 def encoder_embedder(model: Any, batch_size: int = 128, show_progress: bool = True) -> Embedder:
     """Wrap a ``SentenceEncoder`` (or anything with ``encode(list, batch_size=...)``) as an Embedder."""
 
@@ -158,9 +172,8 @@ def evaluate_sts(
     loaded = load_tasks(names, mode, root=root, limit=limit)
     embed = model if callable(model) and not hasattr(model, "encode") else encoder_embedder(
         model, batch_size=batch_size, show_progress=show_progress)
-    sentences = [s for t in loaded for sub in t.subsets for s in (*sub.sent1, *sub.sent2)]
     start = time.perf_counter()
-    lookup = embed_unique(sentences, embed)
+    lookup = embed_tasks(loaded, embed)
     seconds = time.perf_counter() - start
     log.info("embedded %d distinct sentences in %.1fs", len(lookup), seconds)
     results = {t.task: score_task(t, lookup, keep_pairs=keep_pairs) for t in loaded}
@@ -179,6 +192,7 @@ def evaluate_sts(
 
 def stsb_dev_spearman(model: Any, batch_size: int = 128, root: str | Path | None = None,
                       limit: int | None = None) -> float:
-    """Spearman x100 on STS-B dev: the model-selection score during training (SimCSE's ``eval_stsb_spearman``)."""
+    """Spearman x100 on STS-B dev (SimCSE's ``eval_stsb_spearman``): the number ``sncse eval --mode dev``
+    reports for ``stsb`` and the one ``sncse train`` selects checkpoints on."""
     return evaluate_sts(model, ["stsb"], mode="dev", batch_size=batch_size, root=root, limit=limit,
                         show_progress=False)["tasks"]["stsb"]["spearman"]

@@ -14,6 +14,7 @@ from .. import __version__
 from ..analyze.runs import RunRecord, test_scores
 from ..data.tasks import STS_TASKS, display_name
 from ..encoders.model import SentenceEncoder
+from ..encoders.st_modules import ST_CHAT_TEMPLATE_VERSION
 from ..losses.base import MIXCSE_CITATION, SIMCSE_CITATION, SNCSE_CITATION
 from ..registry import base_name
 
@@ -114,7 +115,7 @@ def _training_section(model: SentenceEncoder, run: RunRecord | None) -> tuple[li
     loss_name = base_name(str(run.get("loss.name", "?")))
     desc, cites, keys = LOSSES.get(loss_name, (f"loss `{loss_name}`", ("simcse",), ("temperature",)))
     rows: list[tuple[str, Any]] = [("loss", f"`{run.get('loss.name')}`: {desc}")]
-    rows += [(HYPER_NAMES.get(k, k), run.get(f"loss.{k}")) for k in keys]
+    rows += [(HYPER_NAMES.get(k, k), run.loss_param(k)) for k in keys]
     rows += [
         ("pooler", run.get("model.pooler")), ("MLP head", run.get("model.mlp")),
         ("max length (training)", run.get("model.max_length")),
@@ -171,8 +172,8 @@ def model_card(model: SentenceEncoder, fmt: str, source: str, run: RunRecord | N
                   "print(model.similarity(emb[:1], emb[1:]))", "```", ""]
         if model.pooler_name == "prompt":
             parts += ["The prompt template lives in `chat_template.jinja`; it needs sentence-transformers >= "
-                      "6.0 (older versions ignore chat templates and would return zero vectors). No "
-                      "`trust_remote_code` is needed.", ""]
+                      f"{ST_CHAT_TEMPLATE_VERSION} (older versions ignore chat templates and would return zero "
+                      "vectors). No `trust_remote_code` is needed.", ""]
     parts += ["```python", "import sncse", "", 'model = sncse.load("PATH_TO_THIS_FOLDER")',
               'emb = model.encode(["A man is playing a guitar."], normalize=True)',
               'print(model.similarity(["A man is playing a guitar."], ["A man is not playing a guitar."]))',

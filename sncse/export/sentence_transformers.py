@@ -6,25 +6,20 @@ Layout (the Transformer module lives in the folder root, as in current sentence-
     DIR/config.json, model.safetensors, tokenizer files      the Hugging Face backbone
     DIR/sncse_model.json [, sncse_head.safetensors]          so that ``sncse.load(DIR)`` gives the same model
     DIR/modules.json, sentence_bert_config.json, config_sentence_transformers.json
-    DIR/1_Pooling/config.json                                the pooling the model is evaluated with
-    DIR/N_Dense/ (model.mlp == "always" only), DIR/N_Normalize/ (--normalize only)
+    DIR/1_Pooling/ (cls, mean) or 1_WordWeights/ + 2_Pooling/ (prompt) or 1_WeightedLayerPooling/ +
+        2_Pooling/ (avg_first_last): the pooling the model is evaluated with
+    DIR/N_Dense/ (model.mlp == "always" only), DIR/N_Normalize/ (normalize only)
     DIR/README.md                                            model card
 
-Poolers and their sentence-transformers modules:
+Which modules reproduce a pooler is the pooler's own declaration (``Pooler.sentence_transformers``,
+:mod:`sncse.encoders.st_modules`), so a pooler plugin exports like the built-ins:
 
 - ``cls`` / ``cls_before_pooler``: ``Pooling(cls)``; ``mean``: ``Pooling(mean)``.
-- ``avg_first_last`` (SimCSE): the backbone returns all hidden states (``config_args``:
-  ``output_hidden_states``) and ``WeightedLayerPooling`` from layer 1 with weights 1 on the first and
-  last layer and 0 elsewhere gives ``(h_1 + h_L) / 2`` per token; then ``Pooling(mean)``.
-- ``prompt`` (PromptBERT / SNCSE Eq. 1): sentence-transformers' ``Pooling`` cannot pick the mask
-  token and its ``prompts`` can only *prepend* text, while the template has text after the sentence.
-  So the template goes into the tokenizer's chat template (``chat_template.jinja``): from version 6,
-  sentence-transformers renders plain-text inputs through a chat template when its Transformer
-  declares the ``message`` modality, truncates, and restores the template tail that truncation cut
-  (the sentence is truncated, never the template, as in ``SentenceEncoder.tokenize``). A
-  ``WordWeights`` module with weight 1 for the mask token and 0 for every other token, followed by
-  ``Pooling(mean)`` (whose denominator is then the summed weights, 1), returns the hidden state at
-  the mask. Needs sentence-transformers >= 6.0; older versions ignore the chat template.
+- ``avg_first_last`` (SimCSE): all hidden states, ``WeightedLayerPooling`` over the first and last
+  layer, ``Pooling(mean)``.
+- ``prompt`` (PromptBERT / SNCSE Eq. 1): the template as the tokenizer's chat template,
+  ``WordWeights`` selecting the mask token, ``Pooling(mean)``; needs sentence-transformers >= 6.0,
+  checked at export time when sentence-transformers is installed.
 
 The chat template does not touch ``sncse``'s own tokenization (it builds the template from
 ``sncse_model.json``), so the same folder serves both libraries.
@@ -32,8 +27,8 @@ The chat template does not touch ``sncse``'s own tokenization (it builds the tem
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,17 +36,13 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..encoders.model import MASK_PLACEHOLDER, SentenceEncoder
+from ..encoders.model import SentenceEncoder
+from ..encoders.st_modules import STModule, STPooling
 from ..errors import SncseError
-from ..io import write_json
+from ..io import atomic_write, write_json
 from .hf import keeps_head, write_backbone
 
 log = logging.getLogger(__name__)
-
-ST_MIN_VERSION_PROMPT = "6.0"
-POOLERS = ("cls", "cls_before_pooler", "mean", "avg_first_last", "prompt")
-_POOLING_MODE = {"cls": "cls", "cls_before_pooler": "cls", "mean": "mean", "avg_first_last": "mean", "prompt": "mean"}
-_TEXT_MODALITY = {"method": "forward", "method_output_name": "last_hidden_state"}
 
 # Probe sentences for verify(): short, punctuated, a repeated-word long one (exercises truncation).
 PROBES = (
@@ -83,144 +74,86 @@ def _versions() -> dict[str, str]:
     return out
 
 
-# ---------------------------------------------------------------------------------------- prompt pooler
-def _special_text(model: SentenceEncoder) -> tuple[str, str]:
-    """The special tokens a single sequence is wrapped in ([CLS], [SEP]), as text."""
-    head, tail = model.special_wrap()
-    tok = model.tokenizer
-    return "".join(tok.convert_ids_to_tokens(head)), "".join(tok.convert_ids_to_tokens(tail))
+def _release(version: str) -> tuple[int, ...]:
+    """``6.2.0rc1`` -> (6, 2, 0): the numeric release, for comparing versions."""
+    return tuple(int(x) for x in re.findall(r"\d+", version.split("+")[0])[:3])
 
 
-def chat_template(model: SentenceEncoder) -> str:
-    """A Jinja chat template rendering the user message as ``[CLS] <template with sentence> [SEP]``.
-
-    Only ``user`` messages are rendered (a sentence-transformers ``prompt`` arrives as a ``system``
-    message and is ignored); message content may be a string or a list of ``{"type": "text"}`` parts.
-    """
-    if "{sentence}" not in model.template or model.template.count(MASK_PLACEHOLDER) != 1:
-        raise SncseError(f"template must contain '{{sentence}}' and exactly one {MASK_PLACEHOLDER}: {model.template!r}")
-    before, after = model.template.split("{sentence}")
-    mask = model.tokenizer.mask_token
-    head, tail = _special_text(model)
-    prefix = head + before.replace(MASK_PLACEHOLDER, mask)
-    suffix = after.replace(MASK_PLACEHOLDER, mask) + tail
-
-    def literal(text: str) -> str:
-        return "{{ " + json.dumps(text) + " }}"
-
-    return (
-        "{#- sncse prompt template (PromptBERT / SNCSE): the hidden state at the mask token is the embedding -#}\n"
-        "{%- for message in messages if message['role'] == 'user' -%}"
-        + literal(prefix)
-        + "{%- if message['content'] is string -%}{{ message['content'] }}"
-        "{%- else -%}{%- for part in message['content'] if part['type'] == 'text' -%}{{ part['text'] }}"
-        "{%- endfor -%}{%- endif -%}"
-        + literal(suffix)
-        + "{%- endfor -%}"
-    )
+def check_st_version(pooler: str, needed: str | None, installed: str | None) -> None:
+    """Refuse to write a folder the installed sentence-transformers would load wrongly (an older
+    release ignores the prompt pooler's chat template and returns zero vectors)."""
+    if needed is None:
+        return
+    if installed is None:
+        log.warning("sentence-transformers is not installed; the '%s' export needs sentence-transformers >= %s "
+                    "to load", pooler, needed)
+        return
+    if _release(installed) < _release(needed):
+        raise SncseError(f"the '{pooler}' pooler exports to sentence-transformers >= {needed}, but "
+                         f"{installed} is installed; upgrade it (pip install 'sncse[st]') or use the hf format")
 
 
-def mask_word_weights(model: SentenceEncoder) -> dict[str, Any]:
-    """``WordWeights`` config selecting the mask token: weight 1 at its id, 0 for all others.
+# ---------------------------------------------------------------------------------------- plan
+def st_pooling(model: SentenceEncoder) -> STPooling:
+    """The pooler's sentence-transformers modules (its own declaration)."""
+    plan = model.pooler.sentence_transformers(model)
+    if plan is None:
+        raise SncseError(f"pooler '{model.pooler_name}' declares no sentence-transformers export "
+                         "(Pooler.sentence_transformers); use the hf format")
+    return plan
 
-    ``WordWeights`` looks weights up by token string (and its lower-case form), so any other vocabulary
-    entry that would match the mask string is renamed to keep the selection to exactly one id.
-    """
-    tok = model.tokenizer
-    mask, mask_id = tok.mask_token, tok.mask_token_id
-    vocab = tok.convert_ids_to_tokens(list(range(len(tok))))
-    clean: list[str] = []
-    for i, t in enumerate(vocab):
-        if i != mask_id and (t is None or t == mask or t.lower() == mask):
-            t = f"[sncse-unused-{i}]"
-        clean.append(t)
-    if clean[mask_id] != mask:
-        raise SncseError(f"tokenizer maps its mask token {mask!r} to id {mask_id} but id {mask_id} is {clean[mask_id]!r}")
-    return {"vocab": clean, "word_weights": {mask: 1.0}, "unknown_word_weight": 0.0}
+
+def head_modules(model: SentenceEncoder, normalize: bool) -> list[STModule]:
+    """After the pooling: SimCSE's MLP head when inference uses it (``mlp: always``), ``Normalize``."""
+    modules = []
+    if keeps_head(model):
+        assert model.head is not None
+        dense = model.head.dense
+        weights = {"linear.weight": dense.weight.detach().cpu().contiguous()}
+        if dense.bias is not None:
+            weights["linear.bias"] = dense.bias.detach().cpu().contiguous()
+        modules.append(STModule("Dense", {
+            "in_features": dense.in_features, "out_features": dense.out_features, "bias": dense.bias is not None,
+            "activation_function": "torch.nn.modules.activation.Tanh"}, weights))
+    if normalize:
+        modules.append(STModule("Normalize"))
+    return modules
 
 
 # ---------------------------------------------------------------------------------------- writer
-def _pooling_config(model: SentenceEncoder) -> dict[str, Any]:
-    mode = _POOLING_MODE[model.pooler_name]
-    # The pre-6.0 key names: every sentence-transformers release (and sncse.load) reads them.
-    return {
-        "word_embedding_dimension": model.hidden_size,
-        "pooling_mode_cls_token": mode == "cls",
-        "pooling_mode_mean_tokens": mode == "mean",
-        "pooling_mode_max_tokens": False,
-        "pooling_mode_mean_sqrt_len_tokens": False,
-    }
+def write_modules(directory: Path, modules: Sequence[STModule]) -> list[dict[str, Any]]:
+    """Each module in its folder ``<idx>_<kind>`` (the Transformer is module 0, in the root) ->
+    the entries of ``modules.json``."""
+    from safetensors.torch import save_file
 
-
-def _layer_weights(num_layers: int) -> list[float]:
-    """Weights over hidden_states[1:] for (h_1 + h_L) / 2 (SimCSE ``avg_first_last``)."""
-    if num_layers < 1:
-        raise SncseError("avg_first_last needs at least one transformer layer")
-    weights = [0.0] * num_layers
-    weights[0] = 1.0
-    weights[-1] = 1.0
-    return weights
+    entries: list[dict[str, Any]] = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}]
+    for idx, module in enumerate(modules, start=1):
+        path = f"{idx}_{module.kind}"
+        folder = directory / path
+        folder.mkdir()
+        if module.config is not None:
+            write_json(folder / "config.json", module.config)
+        if module.weights:
+            save_file(module.weights, str(folder / "model.safetensors"))
+        entries.append({"idx": idx, "name": str(idx), "path": path,
+                        "type": f"sentence_transformers.models.{module.kind}"})
+    return entries
 
 
 def export_sentence_transformers(model: SentenceEncoder, directory: str | Path, normalize: bool = False) -> Path:
     """Write the sentence-transformers folder for ``model`` (with its current pooler) into ``directory``."""
-    import torch
-    from safetensors.torch import save_file
-
-    pooler = model.pooler_name
-    if pooler not in POOLERS:
-        raise SncseError(f"pooler '{pooler}' has no sentence-transformers export; supported: {', '.join(POOLERS)}")
+    plan = st_pooling(model)
+    check_st_version(model.pooler_name, plan.min_version, _st_version())
     directory = Path(directory)
     write_backbone(model, directory)
-
-    bert_config: dict[str, Any] = {"max_seq_length": int(model.inference_max_length), "do_lower_case": False}
-    modules: list[dict[str, Any]] = [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}]
-
-    def add(kind: str, folder: str) -> Path:
-        idx = len(modules)
-        path = f"{idx}_{folder}"
-        modules.append({"idx": idx, "name": str(idx), "path": path, "type": f"sentence_transformers.models.{kind}"})
-        (directory / path).mkdir()
-        return directory / path
-
-    if pooler == "prompt":
-        template = chat_template(model)
-        (directory / "chat_template.jinja").write_text(template, encoding="utf-8")
-        bert_config.update({
-            "transformer_task": "feature-extraction",
-            "modality_config": {"text": dict(_TEXT_MODALITY), "message": {**_TEXT_MODALITY, "format": "flat"}},
-            "module_output_name": "token_embeddings",
-        })
-        write_json(add("WordWeights", "WordWeights") / "config.json", mask_word_weights(model))
-    elif pooler == "avg_first_last":
-        bert_config["config_args"] = {"output_hidden_states": True}
-        layers = int(model.backbone.config.num_hidden_layers)
-        folder = add("WeightedLayerPooling", "WeightedLayerPooling")
-        write_json(folder / "config.json",
-                   {"word_embedding_dimension": model.hidden_size, "layer_start": 1, "num_hidden_layers": layers})
-        save_file({"layer_weights": torch.tensor(_layer_weights(layers), dtype=torch.float32)},
-                  str(folder / "model.safetensors"))
-
-    write_json(add("Pooling", "Pooling") / "config.json", _pooling_config(model))
-
-    if keeps_head(model):
-        assert model.head is not None
-        folder = add("Dense", "Dense")
-        dense = model.head.dense
-        write_json(folder / "config.json", {
-            "in_features": dense.in_features, "out_features": dense.out_features, "bias": dense.bias is not None,
-            "activation_function": "torch.nn.modules.activation.Tanh",
-        })
-        weights = {"linear.weight": dense.weight.detach().cpu().contiguous()}
-        if dense.bias is not None:
-            weights["linear.bias"] = dense.bias.detach().cpu().contiguous()
-        save_file(weights, str(folder / "model.safetensors"))
-    if normalize:
-        add("Normalize", "Normalize")
-
+    for name, text in plan.files.items():
+        with atomic_write(directory / name) as fh:
+            fh.write(text)
+    modules = write_modules(directory, [*plan.modules, *head_modules(model, normalize)])
     write_json(directory / "modules.json", modules)
-    write_json(directory / "sentence_bert_config.json", bert_config)
+    write_json(directory / "sentence_bert_config.json",
+               {"max_seq_length": int(model.inference_max_length), "do_lower_case": False, **plan.transformer})
     write_json(directory / "config_sentence_transformers.json", {
         "__version__": _versions(),
         "model_type": "SentenceTransformer",
@@ -228,7 +161,8 @@ def export_sentence_transformers(model: SentenceEncoder, directory: str | Path, 
         "default_prompt_name": None,
         "similarity_fn_name": "cosine",
     })
-    log.info("wrote sentence-transformers folder %s (pooler %s, %d modules)", directory, pooler, len(modules))
+    log.info("wrote sentence-transformers folder %s (pooler %s, %d modules)", directory, model.pooler_name,
+             len(modules))
     return directory
 
 
@@ -256,7 +190,7 @@ def verify_sentence_transformers(model: SentenceEncoder, directory: str | Path,
     diff = float(np.abs(ours - theirs).max()) if ours.size else 0.0
     scale = max(float(np.abs(ours).max()) if ours.size else 0.0, 1e-12)
     report: dict[str, Any] = {"max_abs_diff": diff, "max_rel_diff": diff / scale, "sentences": len(probes)}
-    if model.pooler_name == "prompt":
+    if model.pooler.uses_prompt:
         features = st[0].preprocess(probes)
         mask = features["attention_mask"].bool()
         st_ids = [row[m].tolist() for row, m in zip(features["input_ids"], mask, strict=True)]

@@ -15,9 +15,11 @@ the temperature tau.
 
 from __future__ import annotations
 
+import inspect
 import logging
+import typing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -93,7 +95,10 @@ def cosine_rows(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 class ContrastiveLoss(nn.Module):
     """Base class: one small subclass per objective, registered in the ``sncse.losses`` group.
 
-    Subclasses set ``name``, ``views`` and ``citation`` and implement :meth:`forward`.
+    Subclasses set ``name``, ``views`` and ``citation`` and implement :meth:`forward`. Their
+    ``__init__`` keyword arguments, with type hints and defaults, are the loss's parameters: the config
+    sets them under the loss's name (``loss.bml.alpha``), checked against :meth:`parameters`, and
+    ``temperature`` comes from ``loss.temperature``.
     """
 
     name: ClassVar[str] = "base"
@@ -113,9 +118,29 @@ class ContrastiveLoss(nn.Module):
         return self._citation
 
     @classmethod
+    def parameters(cls) -> dict[str, inspect.Parameter]:
+        """The parameters the config may set for this loss (``loss.<name>.*``), each with its resolved
+        type hint as ``annotation`` (``inspect.Parameter.empty`` default: required).
+
+        By default the keyword arguments of ``__init__`` except ``temperature`` (set by
+        ``loss.temperature``); override to declare others (then also override :meth:`from_config`).
+        """
+        hints = typing.get_type_hints(cls.__init__, include_extras=True)
+        out = {}
+        for name, p in inspect.signature(cls.__init__).parameters.items():
+            if name in ("self", "temperature") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            out[name] = p.replace(annotation=hints.get(name, Any))
+        return out
+
+    @classmethod
     def from_config(cls, cfg: LossConfig) -> ContrastiveLoss:
-        """Build from the ``loss`` section of the config (fields this loss does not use are ignored)."""
-        return cls(temperature=cfg.temperature)
+        """Build from the ``loss`` section: ``loss.temperature`` and the parameters set under the chosen
+        loss's name (``cfg.params_of(cfg.name)``), which the config loader checked against :meth:`parameters`."""
+        kwargs = cfg.params_of(cfg.name)
+        if "temperature" in inspect.signature(cls.__init__).parameters:
+            kwargs["temperature"] = cfg.temperature
+        return cls(**kwargs)
 
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}"

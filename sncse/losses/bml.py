@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
 from .base import SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
-
-if TYPE_CHECKING:
-    from ..config import LossConfig
 
 
 class BidirectionalMarginLoss(ContrastiveLoss):
@@ -55,10 +50,6 @@ class BidirectionalMarginLoss(ContrastiveLoss):
         self.alpha = float(alpha)
         self.beta = float(beta)
         self.bml_weight = float(bml_weight)
-
-    @classmethod
-    def from_config(cls, cfg: LossConfig) -> BidirectionalMarginLoss:
-        return cls(temperature=cfg.temperature, alpha=cfg.alpha, beta=cfg.beta, bml_weight=cfg.bml_weight)
 
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}, alpha={self.alpha}, beta={self.beta}, bml_weight={self.bml_weight}"

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
 from .base import MIXCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, to_fp32
-
-if TYPE_CHECKING:
-    from ..config import LossConfig
 
 MixMask = Literal["zero", "remove"]
 
@@ -64,14 +61,10 @@ class MixCSELoss(ContrastiveLoss):
         super().__init__(temperature)
         if not 0.0 <= mix_lambda <= 1.0:
             raise ConfigError(f"loss 'mixcse': mix_lambda must be in [0, 1], got {mix_lambda}")
-        if mix_mask not in ("zero", "remove"):
-            raise ConfigError(f"loss 'mixcse': mix_mask must be 'zero' or 'remove', got {mix_mask!r}")
+        if mix_mask not in get_args(MixMask):
+            raise ConfigError(f"loss 'mixcse': mix_mask must be one of {'|'.join(get_args(MixMask))}, got {mix_mask!r}")
         self.mix_lambda = float(mix_lambda)
         self.mix_mask: MixMask = mix_mask
-
-    @classmethod
-    def from_config(cls, cfg: LossConfig) -> MixCSELoss:
-        return cls(temperature=cfg.temperature, mix_lambda=cfg.mix_lambda, mix_mask=cfg.mix_mask)  # type: ignore[arg-type]
 
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}, mix_lambda={self.mix_lambda}, mix_mask={self.mix_mask!r}"

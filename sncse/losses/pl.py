@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -37,7 +37,7 @@ class PositiveNegationLoss(ContrastiveLoss):
     commented block "Positive loss to take soft negative samples as pure positive samples"):
     ``cos_sim = sim(z1, z3^T)``, CE with ``arange`` labels, ``loss += loss1`` on top of the InfoNCE of
     (z1, z2), without BML. That is ``form="code"``. The paper's Eq. 8 text could not be retrieved here,
-    so ``form="joint"`` is offered for comparison (constructor argument only).
+    so ``form="joint"`` is offered for comparison (``loss.pl.form: joint``).
     """
 
     name = "pl"
@@ -46,8 +46,8 @@ class PositiveNegationLoss(ContrastiveLoss):
 
     def __init__(self, temperature: float = 0.05, form: PLForm = "code") -> None:
         super().__init__(temperature)
-        if form not in ("code", "joint"):
-            raise ConfigError(f"loss 'pl': form must be 'code' or 'joint', got {form!r}")
+        if form not in get_args(PLForm):
+            raise ConfigError(f"loss 'pl': form must be one of {'|'.join(get_args(PLForm))}, got {form!r}")
         self.form: PLForm = form
 
     def extra_repr(self) -> str:

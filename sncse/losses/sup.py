@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 
 from .base import SIMCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix
-
-if TYPE_CHECKING:
-    from ..config import LossConfig
 
 
 class SupervisedSimCSELoss(ContrastiveLoss):
@@ -36,10 +31,6 @@ class SupervisedSimCSELoss(ContrastiveLoss):
     def __init__(self, temperature: float = 0.05, hard_negative_weight: float = 0.0) -> None:
         super().__init__(temperature)
         self.hard_negative_weight = float(hard_negative_weight)
-
-    @classmethod
-    def from_config(cls, cfg: LossConfig) -> SupervisedSimCSELoss:
-        return cls(temperature=cfg.temperature, hard_negative_weight=cfg.hard_negative_weight)
 
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}, hard_negative_weight={self.hard_negative_weight}"

@@ -4,7 +4,16 @@
 >>> from sncse.train import train
 >>> run_dir = train(load_config("configs/tiny.yaml"))                     # doctest: +SKIP
 
-One step, for benchmarks (no I/O, no host synchronisation)::
+The run's own steps, driven by hand (what ``bench/train_throughput.py`` times)::
+
+    trainer = Trainer(cfg, overwrite=True)
+    trainer.setup()
+    out = trainer.step()         # the loop's step on the run's next batch; trainer.close() at the end
+
+A step hook (``register_step_hook`` for every trainer in the process, ``Trainer(hooks=...)`` for one)
+runs after each step's logging, evaluation and checkpoint.
+
+One step outside a run, for benchmarks (no I/O, no host synchronisation)::
 
     from sncse.train import build_train_step, batch_from_sentences
     step = build_train_step(cfg, total_steps=n)
@@ -16,17 +25,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["train", "resolve_train_config", "Trainer", "TrainStep", "build_train_step", "build_model",
-           "build_loss", "compute_loss", "encode_views", "batch_from_sentences"]
+__all__ = ["train", "resolve_train_config", "Trainer", "register_step_hook", "TrainStep", "build_train_step",
+           "build_model", "build_loss", "compute_loss", "encode_views", "batch_from_sentences"]
 
 _LAZY = {
-    "train": "loop", "resolve_train_config": "loop", "Trainer": "loop",
+    "train": "loop", "resolve_train_config": "loop", "Trainer": "loop", "register_step_hook": "loop",
     "TrainStep": "step", "build_train_step": "step", "build_model": "step", "build_loss": "step",
     "compute_loss": "step", "encode_views": "step", "batch_from_sentences": "step",
 }
 
 if TYPE_CHECKING:
-    from .loop import Trainer, resolve_train_config, train
+    from .loop import Trainer, register_step_hook, resolve_train_config, train
     from .step import (
         TrainStep,
         batch_from_sentences,

@@ -1,77 +1,69 @@
-"""STS-B dev evaluation during training: Spearman correlation x 100 of cosine similarities.
+"""Dev evaluation during training: Spearman correlation x 100 of cosine similarities on scored pairs.
 
 As SimCSE and SNCSE select checkpoints: every ``train.eval_steps`` steps the model (evaluation mode:
-dropout off, training-only MLP head off) encodes the STS-B dev pairs and the Spearman correlation
-between their cosine similarities and the gold scores is computed over all pairs.
+dropout off, training-only MLP head off) encodes the dev pairs and the Spearman correlation between
+their cosine similarities and the gold scores is computed over all pairs. By default the pairs are
+STS-B dev; any scored pair set (two sentence lists and gold scores) can take their place.
 
-Made cheap enough to run often: the dev sentences are deduplicated, tokenized once (original
-template, no truncation to the training length, as ``SentenceEncoder.encode``), sorted by length and
-collated once, and kept on the device; each evaluation is then a few forward passes in bf16 on GPUs.
+The score is computed by the code ``sncse eval`` runs: ``SentenceEncoder.encode`` (each distinct
+sentence once, length-sorted batches, precision per ``train.amp``) and :func:`sncse.eval.sts.score_task`
+(cosines rounded to ``COSINE_DECIMALS``, Spearman over all pairs). So the number a run selects on is
+the number ``sncse eval RUN --mode dev`` prints for STS-B on that checkpoint. One evaluation
+tokenizes the ~2,900 distinct STS-B dev sentences again (tens of milliseconds) and otherwise costs
+what ``encode`` costs.
 """
 
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from scipy.stats import spearmanr
 
-from ..encoders.model import SentenceEncoder, autocast_for
+from ..config.schema import AmpMode
+from ..data.senteval import STSSubset, STSTask
+from ..encoders.model import SentenceEncoder
+from ..errors import SncseError
+from ..eval.sts import embed_tasks, load_tasks, score_task
 
 log = logging.getLogger(__name__)
 
 
 class DevEvaluator:
-    """``evaluator(model) -> float``: STS-B dev Spearman x 100 (first ``limit`` pairs if given)."""
+    """``evaluator(model) -> float``: Spearman x 100 of the cosines of ``sentences1[i]``/``sentences2[i]``
+    against ``gold[i]``; ``name`` is the metric's name in ``metrics.jsonl`` (``dev_stsb``)."""
 
-    def __init__(self, model: SentenceEncoder, limit: int | None = None, batch_size: int = 128,
-                 amp: str = "auto", root: str | Path | None = None, task: str = "stsb", split: str = "dev"):
-        from ..data.senteval import load_sts
-
-        sts = load_sts(task, split, root=root)
-        s1, s2, gold = sts.all_pairs()
-        if limit is not None:
-            s1, s2, gold = s1[:limit], s2[:limit], gold[:limit]
-        self.name = f"{split}_{task}"
-        self.pairs = len(gold)
-        self.gold = np.asarray(gold, dtype=np.float64)
+    def __init__(self, sentences1: Sequence[str], sentences2: Sequence[str], gold: Sequence[float],
+                 name: str = "dev", batch_size: int = 128, amp: AmpMode = "auto"):
+        s1, s2, scores = list(sentences1), list(sentences2), np.asarray(gold, dtype=np.float64)
+        if not len(s1) == len(s2) == len(scores):
+            raise SncseError(f"dev pairs '{name}': {len(s1)} first sentences, {len(s2)} second sentences and "
+                             f"{len(scores)} gold scores; they must be equally many")
+        if len(scores) < 2:
+            raise SncseError(f"dev pairs '{name}': a correlation needs at least 2 pairs, got {len(scores)}")
+        self.name = name
+        self.task = STSTask(task=name, split="dev", subsets=[STSSubset(name, s1, s2, scores)])
+        self.batch_size = batch_size
         self.amp = amp
-        unique = list(dict.fromkeys(list(s1) + list(s2)))
-        index = {s: i for i, s in enumerate(unique)}
-        self.n = len(unique)
-        device = model.device
-        self._i1 = torch.as_tensor([index[s] for s in s1], device=device)
-        self._i2 = torch.as_tensor([index[s] for s in s2], device=device)
-        ids = model.tokenize(unique, view="original", max_length=model.inference_max_length)
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-        self._batches = []
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            batch = model.collate([ids[i] for i in idx], device=device)
-            self._batches.append((torch.as_tensor(idx, device=device), batch["input_ids"], batch["attention_mask"]))
 
-    @torch.no_grad()
-    def embeddings(self, model: SentenceEncoder) -> torch.Tensor:
-        was_training = model.training
-        model.eval()
-        device = model.device
-        out = torch.empty((self.n, model.hidden_size), dtype=torch.float32, device=device)
-        ctx = autocast_for(device, self.amp) if device.type == "cuda" else nullcontext()
-        try:
-            with ctx:
-                for idx, input_ids, attention_mask in self._batches:
-                    out[idx] = model(input_ids, attention_mask).float()
-        finally:
-            model.train(was_training)
-        return out
+    @classmethod
+    def from_sts(cls, task: str = "stsb", limit: int | None = None, root: str | Path | None = None,
+                 batch_size: int = 128, amp: AmpMode = "auto") -> DevEvaluator:
+        """The dev split of an STS task (STS-B dev, SICK-R trial); ``limit``: its first N pairs, as
+        ``sncse eval --mode dev --limit N``."""
+        (loaded,) = load_tasks([task], mode="dev", root=root, limit=limit)
+        s1, s2, gold = loaded.all_pairs()
+        return cls(s1, s2, gold, name=f"dev_{task}", batch_size=batch_size, amp=amp)
+
+    @property
+    def pairs(self) -> int:
+        return self.task.pairs
+
+    def embeddings(self, model: SentenceEncoder) -> dict[str, np.ndarray]:
+        """sentence -> vector, through ``model.encode`` (evaluation mode; the model's mode is restored)."""
+        return embed_tasks([self.task], lambda sentences: model.encode(
+            sentences, batch_size=self.batch_size, amp=self.amp, show_progress=False))
 
     def __call__(self, model: SentenceEncoder) -> float:
-        emb = self.embeddings(model)
-        # float64: near-tied cosines must not swap ranks through rounding
-        cos = F.cosine_similarity(emb[self._i1].double(), emb[self._i2].double(), dim=-1)
-        rho = spearmanr(cos.cpu().numpy(), self.gold).statistic
-        return float(rho) * 100.0
+        return float(score_task(self.task, self.embeddings(model))["spearman"])

@@ -91,6 +91,22 @@ def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
         return torch.cat(all_gather(x.contiguous()), dim=0)
 
 
+def launch_rank() -> int:
+    """This process's rank in the launch ``torchrun`` described in the environment (0 without one).
+
+    Readable before the process group exists, so that a front end can quiet every process but the
+    one that reports (rank 0) from the start.
+    """
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank()
+    return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+
+
+def is_main_process() -> bool:
+    """Whether this process reports (logs, progress, results): rank 0, or the only process."""
+    return launch_rank() == 0
+
+
 def init_distributed(device: str = "auto") -> tuple[DistContext, torch.device | None]:
     """Join the process group that ``torchrun`` describes in the environment (no-op for one process).
 
@@ -99,7 +115,7 @@ def init_distributed(device: str = "auto") -> tuple[DistContext, torch.device | 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistContext(), None
-    rank = int(os.environ.get("RANK", "0"))
+    rank = launch_rank()
     local = int(os.environ.get("LOCAL_RANK", str(rank)))
     use_cuda = torch.cuda.is_available() and not str(device).startswith("cpu")
     dev = None

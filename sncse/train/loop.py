@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import time
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +25,18 @@ import torch
 
 from ..config import Config, dump_yaml, load_config, to_dict
 from ..config.loader import ENV_CONFIG
-from ..data.batching import BatchSampler, Collator, Position, batches
+from ..data.batching import BatchSampler, Collator, Position, TrainBatch, batches
 from ..data.corpus import file_digest, read_training_file
 from ..data.root import find_data_file
-from ..data.tokenized import TokenizedData, cached_tokenize, load_tokenized, plan_views
-from ..encoders.model import resolve_device
+from ..data.tokenized import TokenizedData, cached_tokenize, plan_views
+from ..encoders.model import SentenceEncoder, resolve_device
 from ..errors import ConfigError, SncseError
 from ..io import atomic_write, read_json, write_json
+from ..losses.base import LossOutput
 from ..progress import task
 from ..runinfo import write_run_info
 from .checkpoint import find_resume_dir, load_model_weights, load_trainer_state, save_checkpoint
+from .dev_eval import DevEvaluator
 from .distributed import DistContext, init_distributed
 from .metrics import MetricsWriter, truncate_metrics
 from .seed import rng_state, seed_everything, set_rng_state
@@ -44,8 +46,6 @@ log = logging.getLogger(__name__)
 
 RUN_FILES = ("config.yaml", "run.json", "metrics.jsonl", "results.json", "best", "last", "tensorboard",
              ".best.tmp", ".last.tmp", ".best.old", ".last.old")
-#: test hook: SIGKILL the process right after this optimizer step (and its checkpoint, if any)
-CRASH_ENV = "SNCSE_CRASH_AFTER_STEP"
 
 
 # ------------------------------------------------------------------------------------ run directory
@@ -100,38 +100,121 @@ def clear_run_dir(out: Path) -> None:
             p.unlink()
 
 
+# ------------------------------------------------------------------------------------ hooks
+#: ``hook(trainer)``, called after every optimizer step once that step's logging, evaluation and
+#: checkpoint are done; ``trainer.global_step`` is the step just taken.
+StepHook = Callable[["Trainer"], None]
+_STEP_HOOKS: list[StepHook] = []
+
+
+def register_step_hook(hook: StepHook) -> Callable[[], None]:
+    """Call ``hook`` after every step of every :class:`Trainer` in this process (as torch's
+    ``register_module_forward_hook`` does for modules): the way to act on a run started by
+    ``sncse train`` (early stopping, external logging; the resume test kills a CLI run with one).
+    Returns a function that removes the hook."""
+    _STEP_HOOKS.append(hook)
+    return lambda: _STEP_HOOKS.remove(hook)
+
+
+class TrainClock:
+    """Seconds of training only: dev evaluation and checkpoint writing run while it is paused.
+
+    On CUDA the device is synchronised when the clock stops, so queued kernels count where they ran.
+    ``window`` is the time since the last :meth:`reset_window` (the rate of one log record).
+    """
+
+    def __init__(self, device: torch.device, total: float = 0.0):
+        self.cuda = device.type == "cuda"
+        self.device = device
+        self.total, self.window = total, 0.0
+        self._t0: float | None = None
+
+    def start(self) -> None:
+        self._t0 = time.perf_counter()
+
+    def stop(self) -> None:
+        if self._t0 is None:
+            return
+        if self.cuda:
+            torch.cuda.synchronize(self.device)
+        dt = time.perf_counter() - self._t0
+        self.total += dt
+        self.window += dt
+        self._t0 = None
+
+    def reset_window(self) -> None:
+        self.window = 0.0
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+
+class LossWindow:
+    """Sums of the step losses (and their parts) since the last log record, kept on the device so
+    that adding one costs no host synchronisation; :meth:`read` is the one sync, at log steps."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.reset()
+
+    def reset(self) -> None:
+        self.loss = torch.zeros((), device=self.device)
+        self.parts: dict[str, torch.Tensor] = {}
+        self.steps = 0
+
+    def add(self, out: LossOutput) -> None:
+        self.loss += out.loss
+        for k, v in out.parts.items():
+            self.parts[k] = self.parts[k] + v if k in self.parts else v.clone()
+        self.steps += 1
+
+    def read(self, dist: DistContext) -> tuple[float, dict[str, float]]:
+        """Mean loss and parts over the window and over processes (a collective on every rank)."""
+        n = max(1, self.steps)
+        loss = dist.mean(self.loss / n).item()
+        parts = {k: round(dist.mean(v / n).item(), 6) for k, v in self.parts.items()}
+        return loss, parts
+
+
 # ------------------------------------------------------------------------------------ trainer
 class Trainer:
-    """One training run. ``Trainer(cfg).run()`` is :func:`train`."""
+    """One training run. ``Trainer(cfg).run()`` is :func:`train`.
 
-    def __init__(self, cfg: Config, argv: list[str] | None = None, resume: bool = False, overwrite: bool = False):
+    ``run()`` is ``setup()``, then ``fit()`` (the loop), then ``results.json``. For code that drives
+    the steps itself (benchmarks), ``setup()`` then :meth:`step` (or :meth:`next_batch` +
+    ``step(batch)``) and :meth:`close`.
+    """
+
+    def __init__(self, cfg: Config, argv: list[str] | None = None, resume: bool = False, overwrite: bool = False,
+                 hooks: Sequence[StepHook] = ()):
         self.cfg, self.argv, self.resume, self.overwrite = cfg, argv, resume, overwrite
         self.out = Path(cfg.train.output_dir)
         self.dist = DistContext()
         self.step_fn: TrainStep | None = None
-        self.step = 0
+        self.global_step = 0  # optimizer steps taken
         self.position = Position()
         self.best_score: float | None = None
         self.best_step: int | None = None
-        self.train_seconds = 0.0
         self.last_loss: float | None = None
-        self.evaluator = None
+        self.evaluator: DevEvaluator | None = None
+        self.hooks: list[StepHook] = list(hooks)
+        self._stream: Any = None
+        self._train_seconds = 0.0  # from a resumed checkpoint, until the clock exists
 
     # -------------------------------------------------------------------- setup
-    def _validate(self) -> None:
-        cfg = self.cfg
-        if cfg.data.batching not in ("shuffle", "bucket"):
-            raise ConfigError(f"key 'data.batching': expected shuffle|bucket, got {cfg.data.batching!r}")
-        for key, value in (("train.log_steps", cfg.train.log_steps), ("train.epochs", cfg.train.epochs)):
-            if value <= 0:
-                raise ConfigError(f"key '{key}': must be positive, got {value}")
-        if cfg.train.eval_steps < 0:
-            raise ConfigError(f"key 'train.eval_steps': must be >= 0, got {cfg.train.eval_steps}")
-        if cfg.train.batch_size % self.dist.world_size:
-            raise ConfigError(f"key 'train.batch_size': {cfg.train.batch_size} is not divisible by the "
+    def _check_world_size(self) -> None:
+        """What only the launch can tell; every other setting was checked when the config was loaded."""
+        batch = self.cfg.train.batch_size
+        if batch % self.dist.world_size:
+            raise ConfigError(f"key 'train.batch_size': {batch} is not divisible by the "
                               f"{self.dist.world_size} processes (it is the global batch)")
 
-    def _load_data(self, model, loss_views: tuple[str, ...]) -> tuple[TokenizedData, tuple[str, ...]]:
+    def _load_data(self, model: SentenceEncoder, loss_views: tuple[str, ...]) -> tuple[TokenizedData, tuple[str, ...]]:
         cfg = self.cfg
         examples = read_training_file(cfg.data.train_file, cfg.data.format, cfg.data.limit,
                                       add_period=cfg.data.end_with_period)
@@ -142,22 +225,19 @@ class Trainer:
         cache_dir = Path(cfg.data.cache_dir) if cfg.data.cache_dir else self.out.resolve().parent / ".sncse_cache"
         options = {"format": examples.format, "limit": cfg.data.limit, "end_with_period": cfg.data.end_with_period}
         digest = file_digest(find_data_file(cfg.data.train_file))
+        # rank 0 tokenizes and writes the cache; the others then read it
         if self.dist.is_main:
             data = cached_tokenize(model, examples, views, cache_dir, digest, **options)
         self.dist.barrier()
         if not self.dist.is_main:
-            from ..data.tokenized import cache_key
-
-            key = cache_key(model, digest, views, **options)
-            loaded = load_tokenized(cache_dir / f"tokens-{key[:24]}.npz", key)
-            data = loaded if loaded is not None else cached_tokenize(model, examples, views, None, digest, **options)
+            data = cached_tokenize(model, examples, views, cache_dir, digest, write=False, **options)
         log.info("training data: %d examples, views %s", len(data), ", ".join(views))
         return data, views
 
     def setup(self) -> None:
         cfg = self.cfg
         self.dist, dist_device = init_distributed(cfg.train.device)
-        self._validate()
+        self._check_world_size()
         check_run_dir(self.out, self.resume, self.overwrite)
         self.device = dist_device or resolve_device(cfg.train.device)
         self.dist.barrier()
@@ -168,8 +248,7 @@ class Trainer:
         self.dist.barrier()
 
         seed_everything(cfg.train.seed)
-        loss_fn = build_loss(cfg.loss)  # cheap; fails early on a bad loss name / parameters
-        loss_views = tuple(loss_fn.views)
+        loss_views = tuple(build_loss(cfg.loss).views)
         model = build_model(cfg, self.device)
         self.data, self.views = self._load_data(model, loss_views)
         self.sampler = BatchSampler(len(self.data), cfg.train.batch_size, seed=cfg.train.seed,
@@ -185,26 +264,30 @@ class Trainer:
         self.collator = Collator(self.data, pad_to_multiple_of=8 if cuda else None,
                                  fixed_length=cfg.model.max_length if cfg.train.compile else None)
         if cfg.train.eval_steps > 0 and self.dist.is_main:
-            from .dev_eval import DevEvaluator
-
-            self.evaluator = DevEvaluator(model, limit=cfg.train.eval_limit, batch_size=cfg.eval.batch_size,
-                                          amp=cfg.train.amp)
+            self.evaluator = DevEvaluator.from_sts("stsb", limit=cfg.train.eval_limit,
+                                                   batch_size=cfg.eval.batch_size, amp=cfg.train.amp)
         if self.resume:
             self._restore()
         elif self.dist.is_main:
             truncate_metrics(self.out / "metrics.jsonl", 0)
+        self.clock = TrainClock(self.device, total=self._train_seconds)
+        self.window = LossWindow(self.device)
         if self.dist.is_main:
-            with atomic_write(self.out / "config.yaml") as fh:
-                fh.write(dump_yaml(cfg))
-            extra: dict[str, Any] = {"world_size": self.dist.world_size, "device_used": str(self.device),
-                                     "amp": self.step_fn.amp.name, "total_steps": self.total_steps}
-            if self.step:
-                extra["resumed_from_step"] = self.step
-                prev = self.out / "run.json"
-                if prev.exists():
-                    extra["previous_run"] = read_json(prev)
-            write_run_info(self.out, self.argv, extra)
+            self._write_run_files()
         self.metrics = MetricsWriter(self.out, tensorboard=cfg.train.tensorboard, enabled=self.dist.is_main)
+
+    def _write_run_files(self) -> None:
+        """``config.yaml`` (what ``--resume`` re-reads) and ``run.json`` (versions, device, command)."""
+        with atomic_write(self.out / "config.yaml") as fh:
+            fh.write(dump_yaml(self.cfg))
+        extra: dict[str, Any] = {"world_size": self.dist.world_size, "device_used": str(self.device),
+                                 "amp": self.amp_name, "total_steps": self.total_steps}
+        if self.global_step:
+            extra["resumed_from_step"] = self.global_step
+            prev = self.out / "run.json"
+            if prev.exists():
+                extra["previous_run"] = read_json(prev)
+        write_run_info(self.out, self.argv, extra)
 
     def _restore(self) -> None:
         ckpt = find_resume_dir(self.out)
@@ -231,21 +314,59 @@ class Trainer:
             log.warning("checkpoint has RNG states of %d processes, this run has %d: dropout masks will differ "
                         "from an uninterrupted run", len(rngs), self.dist.world_size)
         set_rng_state(rngs[self.dist.rank % len(rngs)])
-        self.step = int(state["step"])
+        self.global_step = int(state["step"])
         self.position = Position.from_dict(state["position"])
         self.best_score, self.best_step = state.get("best_score"), state.get("best_step")
-        self.train_seconds = float(state.get("train_seconds", 0.0))
+        self._train_seconds = float(state.get("train_seconds", 0.0))
         self.last_loss = state.get("last_loss")
         if self.dist.is_main:
-            truncate_metrics(self.out / "metrics.jsonl", self.step)
-        log.info("resumed from %s at step %d", ckpt, self.step)
+            truncate_metrics(self.out / "metrics.jsonl", self.global_step)
+        log.info("resumed from %s at step %d", ckpt, self.global_step)
+
+    @property
+    def model(self) -> SentenceEncoder:
+        """The bare encoder being trained (what checkpoints save and the dev evaluation encodes with)."""
+        assert self.step_fn is not None, "call setup() first"
+        return self.step_fn.model
+
+    @property
+    def amp_name(self) -> str | None:
+        return self.step_fn.amp.name if self.step_fn is not None else None
+
+    @property
+    def train_seconds(self) -> float:
+        return self.clock.total if hasattr(self, "clock") else self._train_seconds
+
+    # -------------------------------------------------------------------- one step
+    def next_batch(self) -> TrainBatch:
+        """The next training batch, on the host; the data stream opens at the run's position on first use."""
+        if self._stream is None:
+            self._stream = batches(self.sampler, self.collator, start=self.position,
+                                   workers=self.cfg.train.num_workers, pin_memory=self.device.type == "cuda")
+        return next(self._stream)
+
+    def step(self, batch: TrainBatch | None = None) -> LossOutput:
+        """One optimizer step on ``batch`` (default: :meth:`next_batch`). No host synchronisation: the
+        returned losses are detached device tensors."""
+        assert self.step_fn is not None, "call setup() first"
+        batch = batch if batch is not None else self.next_batch()
+        out = self.step_fn(batch.to(self.device))
+        self.global_step += 1
+        self.position = batch.position or self.position
+        return out
+
+    def close(self) -> None:
+        """Stop the data stream (its collation thread, when ``train.num_workers`` > 0)."""
+        if self._stream is not None and hasattr(self._stream, "close"):
+            self._stream.close()
+        self._stream = None
 
     # -------------------------------------------------------------------- checkpoints / eval
     def _state(self) -> dict[str, Any]:
         step_fn = self.step_fn
         assert step_fn is not None
         return {
-            "step": self.step,
+            "step": self.global_step,
             "position": self.position.to_dict(),
             "optimizer": step_fn.optimizer.state_dict(),
             "scheduler": step_fn.scheduler.state_dict(),
@@ -261,141 +382,119 @@ class Trainer:
     def save_last(self) -> None:
         state = self._state()  # a collective in multi-process runs: every rank builds it
         if self.dist.is_main:
-            save_checkpoint(self.step_fn.model, self.out, "last", state)
+            save_checkpoint(self.model, self.out, "last", state)
         self.dist.barrier()
 
     def evaluate(self) -> float | None:
+        """Dev score on rank 0; ``best/`` is written when it improves. Every rank learns the best."""
         score = None
         if self.dist.is_main and self.evaluator is not None:
-            score = self.evaluator(self.step_fn.model)
-            self.metrics.write({"step": self.step, self.evaluator.name: round(score, 4)})
+            score = self.evaluator(self.model)
+            self.metrics.write({"step": self.global_step, self.evaluator.name: round(score, 4)})
             improved = self.best_score is None or score > self.best_score
-            log.info("step %d: %s %.2f%s", self.step, self.evaluator.name, score, " (best)" if improved else "")
+            log.info("step %d: %s %.2f%s", self.global_step, self.evaluator.name, score,
+                     " (best)" if improved else "")
             if improved:
-                self.best_score, self.best_step = score, self.step
-                save_checkpoint(self.step_fn.model, self.out, "best")
+                self.best_score, self.best_step = score, self.global_step
+                save_checkpoint(self.model, self.out, "best")
         self.best_score, self.best_step = self.dist.broadcast_object((self.best_score, self.best_step))
         return score
 
-    # -------------------------------------------------------------------- loop
+    # -------------------------------------------------------------------- the loop
     def run(self) -> Path:
         wall_start = time.perf_counter()
         try:
             self.setup()
-            self._loop()
+            self.fit()
             results = self._results(time.perf_counter() - wall_start)
             if self.dist.is_main:
                 write_json(self.out / "results.json", results)
         finally:
+            self.close()
             if hasattr(self, "metrics"):
                 self.metrics.close()
             self.dist.close()
         return self.out
 
-    def _loop(self) -> None:
-        cfg, step_fn = self.cfg, self.step_fn
-        assert step_fn is not None
-        total = self.total_steps
-        eval_steps = max(0, cfg.train.eval_steps)
-        save_steps, log_steps = cfg.train.save_steps, cfg.train.log_steps
-        crash_at = int(os.environ.get(CRASH_ENV, "0") or 0)
-        steps_per_epoch = self.sampler.steps_per_epoch
-        global_batch = cfg.train.batch_size
-        cuda = self.device.type == "cuda"
-        if self.step >= total:
-            log.info("run already complete (%d steps)", self.step)
+    def fit(self) -> None:
+        """Step until ``total_steps``: log every ``log_steps``, evaluate every ``eval_steps`` and at the
+        end, checkpoint as ``save_steps`` says and at the end."""
+        if self.global_step >= self.total_steps:
+            log.info("run already complete (%d steps)", self.global_step)
             return
-        log.info("training %d steps (%d per epoch), batch %d on %s (%s), %d process(es)", total, steps_per_epoch,
-                 global_batch, self.device, step_fn.amp.name, self.dist.world_size)
-        stream = batches(self.sampler, self.collator, start=self.position, workers=cfg.train.num_workers,
-                         pin_memory=cuda)
-        acc_loss = torch.zeros((), device=self.device)
-        acc_parts: dict[str, torch.Tensor] = {}
-        acc_n = 0
-        # timing: training time only (dev evaluation and checkpoint writing are left out)
-        win_steps, win_time, t0 = 0, 0.0, time.perf_counter()
+        log.info("training %d steps (%d per epoch), batch %d on %s (%s), %d process(es)", self.total_steps,
+                 self.sampler.steps_per_epoch, self.cfg.train.batch_size, self.device, self.amp_name,
+                 self.dist.world_size)
+        progress = task("training", total=self.total_steps, unit="step") if self.dist.is_main else \
+            nullcontext(lambda n=1: None)
+        with progress as advance:
+            if self.global_step:
+                advance(self.global_step)  # resumed
+            self.clock.start()
+            while self.global_step < self.total_steps:
+                self.window.add(self.step())
+                advance(1)
+                if self._due(self.cfg.train.log_steps):
+                    self._log_window()
+                self._evaluate_and_save()
+                for hook in (*_STEP_HOOKS, *self.hooks):
+                    hook(self)
+            self.clock.stop()
 
-        def pause() -> None:
-            nonlocal win_time
-            if cuda:
-                torch.cuda.synchronize(self.device)
-            dt = time.perf_counter() - t0
-            win_time += dt
-            self.train_seconds += dt
+    def _due(self, every: int) -> bool:
+        """Whether this step is one of every ``every`` steps, or the last (``every`` > 0)."""
+        return every > 0 and (self.global_step % every == 0 or self.global_step == self.total_steps)
 
-        progress = task("training", total=total, unit="step") if self.dist.is_main else nullcontext(lambda n=1: None)
-        evaluated_at = -1
-        try:
-            with progress as advance:
-                if self.step:
-                    advance(self.step)
-                while self.step < total:
-                    batch = next(stream).to(self.device)
-                    out = step_fn(batch)
-                    self.step += 1
-                    self.position = batch.position or self.position
-                    acc_loss += out.loss
-                    for k, v in out.parts.items():
-                        acc_parts[k] = acc_parts[k] + v if k in acc_parts else v.clone()
-                    acc_n += 1
-                    win_steps += 1
-                    advance(1)
-                    last = self.step == total
-                    if self.step % log_steps == 0 or last:
-                        loss = self.dist.mean(acc_loss / acc_n).item()  # the one host sync, at log steps
-                        parts = {k: round(self.dist.mean(v / acc_n).item(), 6) for k, v in acc_parts.items()}
-                        pause()
-                        rate = win_steps * global_batch / win_time if win_time > 0 else 0.0
-                        lr = step_fn.scheduler.get_last_lr()[0]
-                        self.last_loss = loss
-                        self.metrics.write({"step": self.step, "epoch": round(self.step / steps_per_epoch, 4),
-                                            "lr": lr, "loss": round(loss, 6), "parts": parts,
-                                            "sent_per_s": round(rate, 2)})
-                        log.info("step %d/%d  loss %.4f  lr %.3g  %.0f sent/s", self.step, total, loss, lr, rate)
-                        acc_loss = torch.zeros((), device=self.device)
-                        acc_parts, acc_n, win_steps, win_time = {}, 0, 0, 0.0
-                        t0 = time.perf_counter()
-                    due_eval = bool(eval_steps) and (self.step % eval_steps == 0 or last)
-                    due_save = not last and ((due_eval and save_steps == 0) or
-                                             (save_steps > 0 and self.step % save_steps == 0))
-                    if due_eval or due_save:
-                        pause()
-                        if due_eval:
-                            self.evaluate()
-                            evaluated_at = self.step
-                        if due_save:
-                            self.save_last()
-                        t0 = time.perf_counter()
-                    if crash_at and self.step == crash_at:
-                        log.warning("%s=%d: killing the process (test hook)", CRASH_ENV, crash_at)
-                        os.kill(os.getpid(), signal.SIGKILL)
-        finally:
-            if hasattr(stream, "close"):
-                stream.close()
-        if eval_steps and evaluated_at != self.step:
-            self.evaluate()
-        self.save_last()
+    def _log_window(self) -> None:
+        """One ``metrics.jsonl`` record: mean loss and parts over the window, rate, learning rate."""
+        with self.clock.paused():
+            loss, parts = self.window.read(self.dist)  # the one host sync of the loop
+            rate = self.window.steps * self.cfg.train.batch_size / self.clock.window if self.clock.window > 0 else 0.0
+            lr = self.step_fn.scheduler.get_last_lr()[0]
+            self.last_loss = loss
+            self.metrics.write({"step": self.global_step,
+                                "epoch": round(self.global_step / self.sampler.steps_per_epoch, 4),
+                                "lr": lr, "loss": round(loss, 6), "parts": parts, "sent_per_s": round(rate, 2)})
+            log.info("step %d/%d  loss %.4f  lr %.3g  %.0f sent/s", self.global_step, self.total_steps, loss, lr, rate)
+            self.window.reset()
+            self.clock.reset_window()
+
+    def _evaluate_and_save(self) -> None:
+        """Dev evaluation every ``eval_steps`` and at the end; ``last/`` at the end, and before that at
+        every evaluation (``save_steps: 0``) or every ``save_steps`` steps (``-1``: only at the end)."""
+        t = self.cfg.train
+        last = self.global_step == self.total_steps
+        due_eval = self._due(t.eval_steps)
+        due_save = last or (t.save_steps == 0 and due_eval) or (t.save_steps > 0 and self.global_step % t.save_steps == 0)
+        if not (due_eval or due_save):
+            return
+        with self.clock.paused():
+            if due_eval:
+                self.evaluate()
+            if due_save:
+                self.save_last()
 
     def _results(self, wall_seconds: float) -> dict[str, Any]:
         cfg = self.cfg
-        sentences = self.step * cfg.train.batch_size
+        sentences = self.global_step * cfg.train.batch_size
+        train_seconds = self.train_seconds
         return {
             "best_step": self.best_step,
             "best_dev_stsb": round(self.best_score, 4) if self.best_score is not None else None,
-            "steps": self.step,
-            "epochs": round(self.step / max(1, self.sampler.steps_per_epoch), 4),
+            "steps": self.global_step,
+            "epochs": round(self.global_step / max(1, self.sampler.steps_per_epoch), 4),
             "examples": len(self.data),
             "batch_size": cfg.train.batch_size,
             "final_loss": self.last_loss,
-            "train_seconds": round(self.train_seconds, 3),
+            "train_seconds": round(train_seconds, 3),
             "wall_seconds": round(wall_seconds, 3),
-            "sent_per_s": round(sentences / self.train_seconds, 2) if self.train_seconds > 0 else None,
+            "sent_per_s": round(sentences / train_seconds, 2) if train_seconds > 0 else None,
             "loss": cfg.loss.name,
             "encoder": cfg.model.encoder,
             "pooler": cfg.model.pooler,
             "views": list(self.views),
             "device": str(self.device),
-            "amp": self.step_fn.amp.name if self.step_fn else None,
+            "amp": self.amp_name,
             "world_size": self.dist.world_size,
             "output_dir": str(self.out),
         }

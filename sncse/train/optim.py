@@ -12,7 +12,7 @@ import logging
 import torch
 from torch import nn
 
-from ..config.schema import OptimConfig
+from ..config.schema import FusedMode, OptimConfig, choices
 from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,8 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 
 def build_optimizer(model: nn.Module, cfg: OptimConfig, device: torch.device) -> torch.optim.AdamW:
-    if cfg.fused not in ("auto", "true", "false"):
-        raise ConfigError(f"key 'optim.fused': expected auto|true|false, got {cfg.fused!r}")
+    """AdamW over :func:`parameter_groups`; ``optim.fused`` (checked by the config loader) picks the kernel."""
+    assert cfg.fused in choices(FusedMode), cfg.fused
     fused = cfg.fused == "true" or (cfg.fused == "auto" and device.type == "cuda")
     kwargs = {"fused": True} if fused else {}
     return torch.optim.AdamW(parameter_groups(model, cfg.weight_decay), lr=cfg.lr, betas=tuple(cfg.betas),

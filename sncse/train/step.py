@@ -20,12 +20,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..amp import AmpSettings, resolve_amp
 from ..config.schema import Config
 from ..data.batching import Collator, TrainBatch
 from ..data.corpus import TrainExamples
@@ -33,7 +33,6 @@ from ..data.tokenized import VIEW_ORDER, plan_views, tokenize_examples
 from ..encoders.model import SentenceEncoder, resolve_device
 from ..losses import build_loss
 from ..losses.base import ContrastiveLoss, LossOutput
-from .amp import AmpSettings, resolve_amp
 from .distributed import DistContext
 from .optim import build_optimizer, build_scheduler
 
@@ -159,8 +158,8 @@ def build_train_step(cfg: Config, model: SentenceEncoder | None = None, total_st
 
 def batch_from_sentences(model: SentenceEncoder, views: Sequence[str], sentences: Sequence[str],
                          negations: Sequence[str] | None = None, positives: Sequence[str] | None = None,
-                         hard_negatives: Sequence[str] | None = None, pad_to_multiple_of: int | None = None,
-                         **_: Any) -> TrainBatch:
+                         hard_negatives: Sequence[str] | None = None,
+                         pad_to_multiple_of: int | None = None) -> TrainBatch:
     """Tokenize raw strings into one :class:`TrainBatch` (on the CPU; call ``.to(device)``).
 
     This is the on-the-fly path (tokenizing every step); training reads pre-tokenized cached data

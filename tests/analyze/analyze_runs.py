@@ -8,12 +8,12 @@ from pathlib import Path
 
 def write_sweep_run(root: Path, name: str, alpha: float, beta: float, lam: float, dev: float | None,
                     test: dict[str, float] | None = None, metrics_only: bool = False, loss: str = "bml") -> Path:
-    from sncse.config import Config, dump_yaml
+    from sncse.config import dump_yaml, load_config
 
     run = root / name
     run.mkdir(parents=True)
-    cfg = Config()
-    cfg.loss.alpha, cfg.loss.beta, cfg.loss.bml_weight, cfg.loss.name = alpha, beta, lam, loss
+    cfg = load_config(None, [f"loss.name={loss}", f"loss.bml.alpha={alpha}", f"loss.bml.beta={beta}",
+                             f"loss.bml.bml_weight={lam}"])
     (run / "config.yaml").write_text(dump_yaml(cfg), encoding="utf-8")
     if dev is not None:
         if metrics_only:  # no results.json: the best dev record of metrics.jsonl counts

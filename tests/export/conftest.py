@@ -20,7 +20,7 @@ EVAL_TEST = {  # the shape of `sncse eval RUN --json`; numbers are fixture value
 def write_run(root: Path, backbone_tokenizer, pooler: str = "cls", mlp: str = "train", loss: str = "bml",
               evaluated: bool = True, name: str = "run") -> Path:
     """A run dir as sncse.analyze.runs reads it: best/ checkpoint, config.yaml, metrics.jsonl, results.json[, eval_test.json]."""
-    from sncse.config import Config, dump_yaml
+    from sncse.config import dump_yaml, load_config
     from sncse.encoders import SentenceEncoder
     from sncse.runinfo import write_run_info
 
@@ -29,11 +29,9 @@ def write_run(root: Path, backbone_tokenizer, pooler: str = "cls", mlp: str = "t
     model = SentenceEncoder(backbone, tokenizer, pooler=pooler, mlp=mlp, base_encoder="tiny-bert").eval()
     run = root / name
     model.save(run / "best")
-    cfg = Config()
-    cfg.model.encoder, cfg.model.pooler, cfg.model.mlp = "tiny-bert", pooler, mlp
-    cfg.loss.name = loss
-    cfg.train.output_dir, cfg.train.batch_size, cfg.train.max_steps = str(run), 64, 250
-    cfg.data.train_file = "corpus/wiki1m_head.txt"
+    cfg = load_config(None, ["model.encoder=tiny-bert", f"model.pooler={pooler}", f"model.mlp={mlp}",
+                             f"loss.name={loss}", f"train.output_dir={run}", "train.batch_size=64",
+                             "train.max_steps=250", "data.train_file=corpus/wiki1m_head.txt"])
     (run / "config.yaml").write_text(dump_yaml(cfg), encoding="utf-8")
     write_run_info(run, argv=["sncse", "train"])
     records = [{"step": 125, "epoch": 0, "lr": 1e-5, "loss": 1.5, "parts": {}, "sent_per_s": 100.0},

@@ -126,3 +126,52 @@ def test_prompt_export_refuses_when_tokenization_differs(tmp_path):
         export(saved, tmp_path / "out")
     assert not (tmp_path / "out").exists()
     assert export(saved, tmp_path / "out-hf", "hf").path.exists()  # the hf format is unaffected
+
+
+def test_a_pooler_plugin_exports_through_its_own_declaration(tiny_backbone, tmp_path):
+    """Any Pooler that declares its sentence-transformers modules exports; one that does not is refused."""
+    import torch
+
+    from sncse.encoders import SentenceEncoder
+    from sncse.encoders.poolers import Pooler
+    from sncse.encoders.st_modules import STPooling, pooling
+    from sncse.errors import SncseError
+    from sncse.export.sentence_transformers import export_sentence_transformers
+
+    class MaxPooler(Pooler):  # what a plugin would register in sncse.poolers
+        name = "max"
+
+        def forward(self, outputs, batch):
+            mask = batch["attention_mask"].unsqueeze(-1).bool()
+            return outputs.last_hidden_state.masked_fill(~mask, torch.finfo(torch.float32).min).amax(1)
+
+        def sentence_transformers(self, model):
+            module = pooling(model.hidden_size, "mean")
+            module.config.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
+            return STPooling([module])
+
+    backbone, tok = tiny_backbone
+    model = SentenceEncoder(backbone, tok, pooler="mean", mlp="none").eval()
+    model.pooler = MaxPooler()
+    path = export_sentence_transformers(model, tmp_path / "max")
+    b = st_model(path).encode(SENTENCES, convert_to_numpy=True)
+    assert np.abs(model.encode(SENTENCES, show_progress=False) - b).max() < 1e-5
+
+    model.pooler = type("Bare", (Pooler,), {"forward": MaxPooler.forward})()
+    with pytest.raises(SncseError, match="declares no sentence-transformers export"):
+        export_sentence_transformers(model, tmp_path / "bare")
+
+
+def test_prompt_export_checks_the_installed_sentence_transformers(make_run, tmp_path, monkeypatch, caplog):
+    from sncse.errors import SncseError
+    from sncse.export import sentence_transformers as st_export
+
+    run = make_run(pooler="prompt")
+    monkeypatch.setattr(st_export, "_st_version", lambda: "5.4.1")
+    with pytest.raises(SncseError, match=r"sentence-transformers >= 6.0, but 5.4.1 is installed"):
+        export(run, tmp_path / "out", verify=False)
+    assert not (tmp_path / "out").exists()  # nothing half-written
+    assert export(make_run(pooler="mean", name="mean-run"), tmp_path / "mean", verify=False).path.exists()
+    monkeypatch.setattr(st_export, "_st_version", lambda: None)  # not installed: written, with a warning
+    assert export(run, tmp_path / "unchecked", verify=False).path.exists()
+    assert "needs sentence-transformers >= 6.0" in caplog.text

@@ -42,21 +42,54 @@ def test_unknown_loss_lists_names():
         build_loss(LossConfig(name="nope"))
 
 
-def test_from_config_reads_fields():
-    cfg = LossConfig(name="bml", temperature=0.1, alpha=0.05, beta=0.4, bml_weight=5e-4)
+def test_from_config_reads_the_loss_own_section():
+    cfg = LossConfig(name="bml", temperature=0.1, params={"bml": {"alpha": 0.05, "beta": 0.4, "bml_weight": 5e-4},
+                                                          "mixcse": {"mix_lambda": 0.9}})
     loss = build_loss(cfg)
     assert (loss.temperature, loss.alpha, loss.beta, loss.bml_weight) == (0.1, 0.05, 0.4, 5e-4)
-    mix = build_loss(LossConfig(name="mixcse", mix_lambda=0.3, mix_mask="remove"))
+    mix = build_loss(LossConfig(name="mixcse.v1", params={"mixcse": {"mix_lambda": 0.3, "mix_mask": "remove"}}))
     assert (mix.mix_lambda, mix.mix_mask) == (0.3, "remove")
-    sup = build_loss(LossConfig(name="sup", hard_negative_weight=1.0))
+    sup = build_loss(LossConfig(name="sup", params={"sup": {"hard_negative_weight": 1.0}}))
     assert sup.hard_negative_weight == 1.0
+    pl = build_loss(LossConfig(name="pl", params={"pl": {"form": "joint"}}))
+    assert pl.form == "joint"
+    assert build_loss(LossConfig(name="pl")).form == "code"  # the class's default
     assert "SNCSE" in BidirectionalMarginLoss.from_config(cfg).citation
+
+
+def test_parameters_are_the_init_signature():
+    from inspect import Parameter
+
+    from sncse.losses import InfoNCELoss, MixCSELoss, PositiveNegationLoss
+    from sncse.losses.mixcse import MixMask
+    from sncse.losses.pl import PLForm
+
+    bml = BidirectionalMarginLoss.parameters()
+    assert list(bml) == ["alpha", "beta", "bml_weight"]  # temperature is loss.temperature
+    assert (bml["alpha"].annotation, bml["alpha"].default) == (float, 0.1)
+    assert MixCSELoss.parameters()["mix_mask"].annotation == MixMask
+    assert PositiveNegationLoss.parameters()["form"].annotation == PLForm
+    assert InfoNCELoss.parameters() == {}
+
+    class Margin(ContrastiveLoss):
+        name = "margin"
+
+        def __init__(self, margin: float, temperature: float = 0.05, scale: int = 2, **extra):
+            super().__init__(temperature)
+            self.margin, self.scale = margin, scale
+
+    params = Margin.parameters()
+    assert list(params) == ["margin", "scale"] and params["margin"].default is Parameter.empty
+    built = Margin.from_config(LossConfig(name="margin", temperature=0.2, params={"margin": {"margin": 0.4}}))
+    assert (built.margin, built.scale, built.temperature) == (0.4, 2, 0.2)
 
 
 @pytest.mark.parametrize(
     "cfg",
-    [LossConfig(name="mixcse", mix_mask="drop"), LossConfig(name="mixcse", mix_lambda=1.5),
-     LossConfig(name="bml", alpha=0.5, beta=0.1), LossConfig(name="infonce", temperature=0.0)],
+    [LossConfig(name="mixcse", params={"mixcse": {"mix_mask": "drop"}}),
+     LossConfig(name="mixcse", params={"mixcse": {"mix_lambda": 1.5}}),
+     LossConfig(name="bml", params={"bml": {"alpha": 0.5, "beta": 0.1}}),
+     LossConfig(name="pl", params={"pl": {"form": "both"}}), LossConfig(name="infonce", temperature=0.0)],
 )
 def test_bad_config_is_user_error(cfg):
     with pytest.raises(SncseError):
@@ -94,7 +127,7 @@ def test_gathered_equals_concatenated_batch(name):
     b, world, h = 3, 2, 5
     g = torch.Generator().manual_seed(7)
     a, p, neg, hn = (torch.randn(b * world, h, generator=g, dtype=torch.float64) for _ in range(4))
-    loss = build_loss(LossConfig(name=name, bml_weight=0.5))
+    loss = build_loss(LossConfig(name=name, params={"bml": {"bml_weight": 0.5}}))
     full = loss(a, p, negation=neg, hard_negative=hn).loss
     per_rank = [
         loss(a[r * b : (r + 1) * b], p, negation=neg[r * b : (r + 1) * b], hard_negative=hn, label_offset=r * b).loss

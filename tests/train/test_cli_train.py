@@ -72,6 +72,27 @@ def test_dev_eval_keeps_best_and_last_and_model_loads(runner, cli_app, tmp_path,
     assert emb.shape == (1, 64)
 
 
+def test_the_score_a_run_selects_on_is_what_eval_dev_prints(runner, cli_app, tmp_path, sets,
+                                                           negations_file) -> None:
+    """`sncse train` keeps best/ by its STS-B dev score; `sncse eval RUN --mode dev` on that checkpoint
+    prints the same number (full STS-B dev, SICK-R trial evaluated alongside)."""
+    out = tmp_path / "run"
+    res = run(runner, cli_app, "-c", TINY, "--loss", "bml", "--pooler", "prompt", "--data", str(negations_file),
+              "-o", str(out), *sets("train.eval_steps=2", "train.max_steps=4", "train.eval_limit=null",
+                                    "optim.lr=1e-3"))
+    assert res.exit_code == 0, res.output
+    results = json.loads((out / "results.json").read_text())
+    evals = {r["step"]: r["dev_stsb"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())
+             if "dev_stsb" in r}
+    assert sorted(evals) == [2, 4] and evals[2] != evals[4]  # the model changed: the choice is a real one
+    assert results["best_dev_stsb"] == evals[results["best_step"]] == max(evals.values())
+    res = runner.invoke(cli_app, ["-q", "eval", str(out), "--mode", "dev", "--json", "-"])
+    assert res.exit_code == 0, res.output
+    printed = json.loads(res.stdout)
+    assert list(printed["tasks"]) == ["stsb", "sickr"] and printed["tasks"]["stsb"]["pairs"] == 1500
+    assert round(printed["tasks"]["stsb"]["spearman"], 4) == results["best_dev_stsb"]
+
+
 def test_plain_text_with_negation_loss_is_a_clear_error(runner, cli_app, tmp_path, sets, text_file) -> None:
     res = run(runner, cli_app, "-c", TINY, "--loss", "bml", "--data", str(text_file), "-o", str(tmp_path / "r"),
               *sets())

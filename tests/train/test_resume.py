@@ -14,13 +14,16 @@ import torch
 from safetensors.torch import load_file
 
 REPO = Path(__file__).resolve().parents[2]
+KILLER = Path(__file__).resolve().parent / "kill_after_step.py"
 
 
-def _train(out: Path, data: Path, *extra: str, env: dict) -> subprocess.CompletedProcess:
+def _train(out: Path, data: Path, *extra: str, env: dict, kill_after: int | None = None) -> subprocess.CompletedProcess:
+    """A real ``sncse train`` process; ``kill_after``: SIGKILLed right after that step (a step hook)."""
     sets = ["train.batch_size=16", "train.max_steps=7", "train.eval_steps=3", "train.eval_limit=30",
             "train.log_steps=1", "data.limit=96", "train.device=cpu", "optim.lr=5e-4", "optim.warmup_steps=2",
             "loss.name=bml", "model.pooler=prompt"]
-    cmd = [sys.executable, "-m", "sncse_cli.main", "-q", "train", "-c", str(REPO / "configs" / "tiny.yaml"),
+    launcher = ["-m", "sncse_cli.main"] if kill_after is None else [str(KILLER), str(kill_after)]
+    cmd = [sys.executable, *launcher, "-q", "train", "-c", str(REPO / "configs" / "tiny.yaml"),
            "--data", str(data), "-o", str(out), *extra]
     for kv in sets:
         cmd += ["--set", kv]
@@ -47,7 +50,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path: Path, negations_file:
     assert res.returncode == 0, res.stderr
 
     cut = tmp_path / "cut"
-    res = _train(cut, negations_file, env=child_env(SNCSE_CRASH_AFTER_STEP="5"))
+    res = _train(cut, negations_file, env=child_env(), kill_after=5)
     assert res.returncode == -signal.SIGKILL, res.stderr  # killed after step 5; last checkpoint: step 3
     state = torch.load(cut / "last" / "trainer_state.pt", weights_only=True)
     assert state["step"] == 3 and not (cut / "results.json").exists()

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
+from sncse.amp import autocast_dtype, resolve_amp
 from sncse.config import load_config
 from sncse.data.batching import Collator
 from sncse.data.corpus import TrainExamples
 from sncse.data.tokenized import plan_views, tokenize_examples
 from sncse.errors import ConfigError
-from sncse.train.amp import resolve_amp
 from sncse.train.seed import seed_everything
 from sncse.train.step import batch_from_sentences, build_loss, build_model, build_train_step, compute_loss
 
@@ -103,6 +103,25 @@ def test_amp_resolution_on_cpu() -> None:
     assert resolve_amp(cpu, "bf16").dtype is torch.bfloat16
     with pytest.raises(ConfigError, match="fp16 needs CUDA"):
         resolve_amp(cpu, "fp16")
+
+
+def test_encode_follows_the_same_precision_policy(tiny_backbone) -> None:
+    """One policy: encode(amp=...) runs in the dtype autocast_dtype picks, as the training step does."""
+    from sncse.encoders import SentenceEncoder
+    from sncse.errors import SncseError
+
+    cpu = torch.device("cpu")
+    assert autocast_dtype(cpu, "auto") is None and autocast_dtype(cpu, "bf16") is torch.bfloat16
+    assert resolve_amp(cpu, "bf16").dtype is autocast_dtype(cpu, "bf16")
+    backbone, tok = tiny_backbone
+    model = SentenceEncoder(backbone, tok, pooler="cls", mlp="none")
+    sentences = ["a cat sat on the mat", "two dogs run through a field"]
+    fp32 = model.encode(sentences, show_progress=False)
+    assert np.array_equal(fp32, model.encode(sentences, amp="off", show_progress=False))
+    bf16 = model.encode(sentences, amp="bf16", show_progress=False)
+    assert not np.array_equal(bf16, fp32) and np.allclose(bf16, fp32, atol=0.1)  # bf16 ran, and is close
+    with pytest.raises(SncseError, match="fp16 needs CUDA"):
+        model.encode(sentences, amp="fp16", show_progress=False)
 
 
 def test_train_step_updates_and_returns_detached(wiki_lines) -> None:
