@@ -537,7 +537,7 @@ def _settings_rows(s: dict[str, Any]) -> list[str]:
                     f"thread(s) per process, {run.get('jobs', '?')} run(s) at a time; load average (1, 5, 15 min) "
                     f"at start {run.get('load_at_start', '?')}, at end {run.get('load_at_end', '?')}"),
         *([("threads per process", _threads_check(run["threads_check"]))] if run.get("threads_check") else []),
-        ("started / wall time", f"{run.get('started', '?')} / {run.get('wall_seconds', '?')} s in "
+        ("started / wall time", f"{run.get('started', '?')} / {run.get('wall_seconds', '?')} s, the sum over "
                                 f"{run.get('calls', 1)} call(s) of the script ("
                                 + ", ".join(f"{k} {v.get('seconds', '?')} s" for k, v in stages.items()) + ")"),
         ("encoder", _encoder(s)),

@@ -296,7 +296,7 @@ def device_plan(out: Path, repo: Path = REPO, dry_run: Path | None = None) -> di
         grid = read_json(dry_run / "grid.json")
         plan["dry_run"] = {k: grid.get(k) for k in ("commands", "started", "finished", "wall_seconds", "calls",
                                                     "machine", "load_at_start", "load_at_end")}
-        plan["dry_run"]["runs_evaluated"] = sum(1 for _ in dry_run.glob("*/*/eval_test.json"))
+        plan["dry_run"]["runs_evaluated"] = len({p.parent.resolve() for p in dry_run.glob("*/*/eval_test.json")})
     write_json(out, plan)
     return plan
 
