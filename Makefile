@@ -53,7 +53,8 @@ lint: setup
 demo: setup
 	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
 
-# The results page (docs/results.md): the reduced CPU grid here, GRID=gpu on a GPU machine.
+# The results page (docs/results.md): the CPU grid here (resumable; about two hours of 2 free cores),
+# GRID=gpu on a GPU machine.
 GRID ?= cpu
 reproduce: setup
 	PATH="$(abspath $(BIN)):$$PATH" PYTHON=$(abspath $(BIN))/python bash scripts/reproduce.sh --grid $(GRID)

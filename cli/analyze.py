@@ -25,7 +25,8 @@ from .common import (
 EPILOG = ("Example: sncse analyze runs/sncse --top 5 sickr   |   "
           "sncse analyze runs/simcse runs/sncse --negation --n 5000   |   "
           "sncse analyze runs/simcse runs/sncse --negation --pairs sents.negations.jsonl   |   "
-          "sncse analyze --sweep runs/*")
+          "sncse analyze --sweep runs/*   |   "
+          "sncse analyze --compare 'runs/bml-s*' --against 'runs/infonce-s*'")
 
 
 def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
@@ -182,6 +183,69 @@ def _run_sweep(targets: list[str], json_file: str | None, csv_file: str | None, 
                                         [list(r.to_dict().values()) for r in rows]))
 
 
+# ------------------------------------------------------------------------------------------- --compare
+def _expand(spec: str, option: str) -> list[str]:
+    """A comma list of run folders / per-pair score files; items with * ? [ are glob patterns."""
+    import glob
+
+    from sncse.errors import SncseError
+
+    out: list[str] = []
+    for item in (x.strip() for x in spec.split(",")):
+        if not item:
+            continue
+        if any(c in item for c in "*?["):
+            found = sorted(glob.glob(item))
+            if not found:
+                raise SncseError(f"{option} {item!r} matches nothing")
+            out += found
+        else:
+            out.append(item)
+    if not out:
+        raise SncseError(f"{option} names no run")
+    return out
+
+
+def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples: int, confidence: float, seed: int,
+                 json_file: str | None) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from sncse.data.tasks import display_name
+    from sncse.errors import SncseError
+    from sncse.eval.compare import compare_runs
+
+    if b_spec is None:
+        raise SncseError("--compare needs --against: the runs of the system to compare with")
+    if targets:
+        raise SncseError(f"--compare and --against take comma lists or quoted glob patterns; got {len(targets)} "
+                         f"extra argument(s) ({targets[0]}, ...): an unquoted pattern expands into several")
+    a, b = _expand(a_spec, "--compare"), _expand(b_spec, "--against")
+    try:
+        cmp = compare_runs(a, b, resamples=resamples, confidence=confidence, seed=seed)
+    except SncseError as exc:
+        if getattr(exc, "setting", None) != "pair_scores":
+            raise
+        raise SncseError(f"{exc}; write them with `sncse eval RUN --pair-scores "
+                         "RUN/eval_test.pair_scores.json.gz`") from None
+    name_a, name_b = cmp.names
+    pct = f"{100 * cmp.confidence:g}% interval"
+    table = Table(title=f"{escape(name_a)} ({len(a)} run(s)) - {escape(name_b)} ({len(b)} run(s)): paired bootstrap "
+                  f"over the test pairs, {cmp.resamples} resamples, Spearman x100")
+    for col in ("task", "pairs", name_a, name_b, "difference", pct, ""):
+        table.add_column(escape(col), justify="left" if col == "task" else "right")
+    for task in [*cmp.tasks, "avg"]:
+        d = cmp.diff[task]
+        table.add_row("Avg." if task == "avg" else display_name(task),
+                      str(sum(cmp.pairs.values()) if task == "avg" else cmp.pairs[task]),
+                      f"{cmp.scores['a'][task]:.2f}", f"{cmp.scores['b'][task]:.2f}", f"{d.estimate:+.2f}",
+                      f"[{d.low:+.2f}, {d.high:+.2f}]", "established" if d.established else "")
+    if json_file != "-":
+        out.print(table)
+        out.print(escape(cmp.verdict()) + f" (p = {cmp.p_value:.3g})", highlight=False)
+    write_json_output(json_file, cmp.to_dict())
+
+
 @handle_errors
 def analyze(
     targets: Annotated[list[str] | None, typer.Argument(metavar="[MODEL|RUN_DIR|TASK]...",
@@ -193,6 +257,14 @@ def analyze(
                                            "(SNCSE Figure 4).")] = False,
     sweep: Annotated[bool, typer.Option("--sweep", help="Scores of runs against alpha, beta, lambda "
                                         "(SNCSE Figure 3).")] = False,
+    compare: Annotated[str | None, typer.Option("--compare", metavar="RUNS", help="Paired bootstrap of the STS "
+                                                "test average: these runs (comma list of run folders or "
+                                                "per-pair score files, or a quoted glob; e.g. the seeds of one "
+                                                "method) against those of --against.")] = None,
+    against: Annotated[str | None, typer.Option("--against", metavar="RUNS", help="--compare: the runs of the "
+                                                "other system.")] = None,
+    resamples: Annotated[int, typer.Option("--resamples", help="--compare: bootstrap resamples.")] = 1000,
+    confidence: Annotated[float, typer.Option("--confidence", help="--compare: level of the interval.")] = 0.95,
     split: Annotated[str, typer.Option("--split", help="--top: test, or dev for stsb/sickr.")] = "test",
     n: Annotated[int | None, typer.Option("--n", help="--negation: sentences sampled from the STS sets "
                                           "[default: 5000].")] = None,
@@ -204,7 +276,7 @@ def analyze(
     negation_mode: Annotated[str | None, typer.Option("--negation-mode", help="faithful | improved "
                                                       "[default: faithful]")] = None,
     seed: Annotated[int, typer.Option("--seed", help="--negation: seed of the sampling and of the random "
-                                      "negatives.")] = 0,
+                                      "negatives; --compare: seed of the resampling.")] = 0,
     pooler: PoolerOpt = None,
     json_file: JsonOpt = None,
     csv_file: Annotated[str | None, typer.Option("--csv", metavar="FILE", help="Write the table as CSV.")] = None,
@@ -213,19 +285,25 @@ def analyze(
     batch_size: BatchSizeOpt = 128,
     device: DeviceOpt = "auto",
 ) -> None:
-    """Analyze models the way SNCSE (Section 5) does: rank errors, soft-negative similarity, sweeps."""
+    """Analyze models the way SNCSE (Section 5) does: rank errors, soft-negative similarity, sweeps; and
+    whether one system's STS average beats another's by more than the test sets' chance (--compare)."""
     from sncse.errors import SncseError
 
-    modes = [name for name, on in (("--top", top is not None), ("--negation", negation), ("--sweep", sweep)) if on]
+    modes = [name for name, on in (("--top", top is not None), ("--negation", negation), ("--sweep", sweep),
+                                   ("--compare", compare is not None)) if on]
     if len(modes) != 1:
-        raise SncseError("choose exactly one of --top K TASK, --negation, --sweep"
+        raise SncseError("choose exactly one of --top K TASK, --negation, --sweep, --compare"
                          + (f" (got {' and '.join(modes)})" if modes else ""))
     targets = list(targets or [])
     if pairs is not None and not negation:
         raise SncseError("--pairs goes with --negation")
+    if against is not None and compare is None:
+        raise SncseError("--against goes with --compare")
     batch_size = batch_size or 128
     if top is not None:
         _run_top(targets, top, split, pooler, device, batch_size, json_file, csv_file, out_dir)
+    elif compare is not None:
+        _run_compare(targets, compare, against, resamples, confidence, seed, json_file)
     elif negation:
         _run_negation(targets, n, pairs, negator, negation_mode, seed, pooler, device, batch_size, json_file,
                       csv_file, out_dir or ".")

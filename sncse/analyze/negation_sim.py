@@ -329,7 +329,7 @@ def plot_negation_similarity(result: NegationSimilarity, path: str | Path, bins:
     if hi <= lo:
         hi = lo + 0.1
     edges = np.linspace(lo, hi, bins + 1)
-    fig, axes = new_figure(len(result.models), sharey=True)
+    fig, axes = new_figure(len(result.models), sharey=True, max_cols=4)  # rows of 4: eight models stay readable
     for ax, m in zip(axes, result.models, strict=True):
         s, g = m.soft_negative_stats, m.negative_stats
         ax.hist(m.soft_negative, bins=edges, alpha=0.6, color="tab:red", density=True,
@@ -341,7 +341,9 @@ def plot_negation_similarity(result: NegationSimilarity, path: str | Path, bins:
         ax.set_title(m.name, fontsize=10)
         ax.set_xlabel("cosine similarity")
         ax.legend(fontsize=7, loc="upper left")
-    axes[0].set_ylabel("density")
+    for i, ax in enumerate(axes):
+        if i % 4 == 0:
+            ax.set_ylabel("density")
     fig.suptitle(f"Sentence vs its negation and vs a random sentence ({len(result.pairs.sentences)} pairs, "
                  f"negator {result.negator})", fontsize=10)
     return save_png(fig, path)

@@ -6,6 +6,8 @@
 - ``published``: the papers' published rows, for comparison
 - ``results``: the result JSON schema and the MTEB export
 - ``runner``: ``run_eval``, what ``sncse eval`` calls
+- ``pair_scores``: every pair's cosine and gold score (``sncse eval --pair-scores``)
+- ``compare``: the paired bootstrap between systems, ``compare_runs`` (``sncse analyze --compare``)
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ _LAZY = {
     "evaluate_transfer": "transfer",
     "evaluate_alignment": "alignment",
     "run_eval": "runner",
+    "compare_runs": "compare",
+    "paired_bootstrap": "compare",
 }
 
 

@@ -87,6 +87,12 @@ def eval_result_path(run_dir: str | Path, mode: str = "test") -> Path:
     return Path(run_dir) / f"eval_{mode}.json"
 
 
+def pair_scores_path(run_dir: str | Path, mode: str = "test") -> Path:
+    """Where a run's per-pair scores are kept, beside its result: ``RUN/eval_<mode>.pair_scores.json.gz``
+    (``sncse.eval.pair_scores``)."""
+    return Path(run_dir) / f"eval_{mode}.pair_scores.json.gz"
+
+
 def write_result(result: dict[str, Any], path: str | Path) -> Path:
     """Write the result JSON atomically (creating the parent directory)."""
     path = Path(path)

@@ -74,11 +74,13 @@ def run_eval(
     pairs: list[str | Path] | None = None,
     columns: str | list[str] | None = None,
     skip_bad_rows: bool = False,
+    pair_scores: str | Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` (a path/name for ``sncse.load``, ONNX exports included, or a loaded encoder) -> result dict.
 
     ``pairs``: scored pair files (``sncse.data.pairs.load_pairs`` with ``columns``/``skip_bad_rows``),
-    each reported as task ``<file stem>``.
+    each reported as task ``<file stem>``. ``pair_scores``: also write every STS pair's cosine and gold
+    score there (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on).
     """
     from .. import load
     from .alignment import evaluate_alignment
@@ -87,6 +89,9 @@ def run_eval(
     from .transfer import evaluate_transfer
 
     plan = TaskPlan() if pairs and tasks is None else parse_tasks(tasks, mode)
+    if pair_scores is not None and not plan.sts:
+        raise SncseError("per-pair scores are kept for STS tasks only; the tasks requested hold none",
+                         setting="tasks")
     check_data(plan, mode, root)
     own = load_pair_files(pairs or [], columns, skip_bad_rows, reserved=plan.sts, limit=limit)
     start = time.perf_counter()
@@ -97,7 +102,16 @@ def run_eval(
         encoder = model
         model_name = model_name or getattr(encoder, "base_encoder", None) or type(encoder).__name__
     embed = encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress)
-    sts = evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit) if plan.sts else None
+    sts = (evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit, keep_pairs=pair_scores is not None)
+           if plan.sts else None)
+    written = None
+    if sts is not None and pair_scores is not None:
+        from .pair_scores import PairScores, write_pair_scores
+
+        kept = PairScores.from_sts(sts, model=model_name, pooler=getattr(encoder, "pooler_name", pooler))
+        for r in sts["tasks"].values():
+            del r["pair_scores"]
+        written = str(write_pair_scores(pair_scores, kept))
     if own:
         sts = merge_into_sts(sts, evaluate_pairs(embed, own))
     transfer = (evaluate_transfer(embed, plan.transfer, root=root, kfold=kfold if mode == "test" else min(kfold, 5),
@@ -111,5 +125,6 @@ def run_eval(
         model_name, getattr(encoder, "pooler_name", pooler), mode, sts=sts, transfer=transfer, align=align,
         published=published,
         meta={"seconds": round(time.perf_counter() - start, 2), "device": device_str, "batch_size": batch_size,
-              "tasks_spec": tasks, **({"pairs": [str(p) for p in pairs]} if pairs else {})},
+              "tasks_spec": tasks, **({"pairs": [str(p) for p in pairs]} if pairs else {}),
+              **({"pair_scores": written} if written else {})},
     )

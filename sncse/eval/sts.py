@@ -65,11 +65,13 @@ def _corr(sys: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
     return float(spearmanr(sys, gold)[0]), float(pearsonr(sys, gold)[0])
 
 
-def score_task(task: STSTask, lookup: dict[str, np.ndarray] | Embedder) -> dict[str, Any]:
+def score_task(task: STSTask, lookup: dict[str, np.ndarray] | Embedder, keep_pairs: bool = False) -> dict[str, Any]:
     """Score one loaded task from embeddings (a sentence -> vector dict, or a function on a list).
 
     Returns Spearman/Pearson x100 for "all" (``spearman``/``pearson``), ``mean``, ``wmean``,
-    ``pairs`` and per-subset figures under ``subsets``.
+    ``pairs`` and per-subset figures under ``subsets``. ``keep_pairs`` adds ``pair_scores``: the
+    cosine and gold score of every pair, subsets concatenated, the very arrays the correlations
+    were computed from (``sncse.eval.pair_scores`` saves them for paired tests).
     """
     subsets: dict[str, dict[str, Any]] = {}
     sys_all: list[np.ndarray] = []
@@ -90,6 +92,7 @@ def score_task(task: STSTask, lookup: dict[str, np.ndarray] | Embedder) -> dict[
     sp, pe = _corr(sims, gold)
     per = np.array([v["spearman"] for v in subsets.values()])
     weights = np.array([v["pairs"] for v in subsets.values()], dtype=np.float64)
+    kept = {"pair_scores": {"cosine": sims, "gold": gold}} if keep_pairs else {}
     return {
         "spearman": 100 * sp,
         "pearson": 100 * pe,
@@ -98,6 +101,7 @@ def score_task(task: STSTask, lookup: dict[str, np.ndarray] | Embedder) -> dict[
         "pairs": int(len(gold)),
         "split": task.split,
         "subsets": subsets,
+        **kept,
     }
 
 
@@ -157,10 +161,12 @@ def evaluate_sts(
     root: str | Path | None = None,
     limit: int | None = None,
     show_progress: bool = True,
+    keep_pairs: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``model`` (a ``SentenceEncoder`` or a function list[str] -> (N, H) array) on STS.
 
-    Returns ``{"tasks": {task: {...}}, "avg": float, "mode", "protocol", "sentences", "encode_seconds"}``.
+    Returns ``{"tasks": {task: {...}}, "avg": float, "mode", "protocol", "sentences", "encode_seconds"}``;
+    ``keep_pairs``: every task also holds its per-pair scores (:func:`score_task`).
     """
     names = sts_tasks(tasks, mode)
     loaded = load_tasks(names, mode, root=root, limit=limit)
@@ -170,7 +176,7 @@ def evaluate_sts(
     lookup = embed_tasks(loaded, embed)
     seconds = time.perf_counter() - start
     log.info("embedded %d distinct sentences in %.1fs", len(lookup), seconds)
-    results = {t.task: score_task(t, lookup) for t in loaded}
+    results = {t.task: score_task(t, lookup, keep_pairs=keep_pairs) for t in loaded}
     scores = [r["spearman"] for r in results.values()]
     split = "dev (STS-B dev, SICK-R trial)" if mode == "dev" else "test"
     return {

@@ -57,7 +57,7 @@ def repro(tmp_path_factory, data_root, repro_tools, cli_app) -> Path:
     negate_file(work / "corpus.txt", work / "corpus.negations.jsonl", workers=1)
     prep.mkdir()
     packed = repro_tools.pack_negations(work / "corpus.negations.jsonl", prep / "corpus.negations.jsonl.gz")
-    repro_tools.merge_meta(work / "corpus.stats.json", [f"training_pairs={json.dumps(packed)}"])
+    repro_tools.merge_meta(work / "corpus.stats.json", [f"training_pairs_faithful={json.dumps(packed)}"])
     (prep / "corpus.stats.json").write_bytes((work / "corpus.stats.json").read_bytes())
     repro_tools.write_analysis_sentences(work / "analysis.txt", 30, 0)
     pairs = prep / "analysis_n30_seed0.negations.jsonl"
@@ -65,7 +65,7 @@ def repro(tmp_path_factory, data_root, repro_tools, cli_app) -> Path:
     # zero-shot
     zs = out / "zeroshot" / POOLER
     _invoke(runner, cli_app, "eval", "tiny-bert", "--pooler", POOLER, "--device", "cpu", "--limit", str(LIMIT),
-            "--json", str(zs / "eval_test.json"))
+            "--pair-scores", str(zs / "eval_test.pair_scores.json.gz"), "--json", str(zs / "eval_test.json"))
     _invoke(runner, cli_app, "eval", "tiny-bert", "--pooler", POOLER, "--device", "cpu", "--mode", "dev",
             "--limit", "40", "--json", str(zs / "eval_dev.json"))
     # train + test-evaluate
@@ -77,7 +77,7 @@ def repro(tmp_path_factory, data_root, repro_tools, cli_app) -> Path:
                 "--set", "train.max_steps=3", "--set", "train.batch_size=16", "--set", "train.eval_steps=2",
                 "--set", "train.eval_limit=40", "--set", "train.log_steps=1", "--set", "train.device=cpu")
         _invoke(runner, cli_app, "eval", str(run), "--device", "cpu", "--limit", str(LIMIT),
-                "--json", str(run / "eval_test.json"))
+                "--pair-scores", str(run / "eval_test.pair_scores.json.gz"), "--json", str(run / "eval_test.json"))
     # analysis: the models under readable names, negations from the prepare stage
     a = out / "analysis" / POOLER
     (a / "models").mkdir(parents=True)
@@ -122,7 +122,7 @@ def test_collect_reads_what_the_commands_wrote(repro, make_results):
         results[n]["best_dev_stsb"] for n in ("bml-cls-s1", "bml-cls-s2")))
     assert bml["best_steps"] == [results["bml-cls-s1"]["best_step"], results["bml-cls-s2"]["best_step"]]
     run = next(r for r in s["runs"] if r["name"] == "infonce-cls-s1")
-    assert run["method"] == "infonce" and run["pooler"] == POOLER and run["seed"] == 1
+    assert run["row"] == run["loss"] == "infonce" and run["pooler"] == POOLER and run["seed"] == 1
     assert run["test_limit"] == LIMIT and run["train_seconds"] == results["infonce-cls-s1"]["train_seconds"]
     assert run["test_pairs"]["sts12"] == 5 * LIMIT  # five subsets
     zs_test, zs_dev = (_read(repro / "zeroshot" / POOLER / f"eval_{m}.json") for m in ("test", "dev"))
@@ -134,7 +134,17 @@ def test_collect_reads_what_the_commands_wrote(repro, make_results):
     assert a["pairs"] == negation["pairs"] and a["negator"] == "spacy (faithful)"
     assert [m["model"] for m in a["models"]] == ["SNCSE-bml", "SimCSE-infonce"]
     corpus = _read(repro / "prepared" / "corpus.stats.json")
-    assert s["corpus"]["lines"] == corpus["lines"] and s["corpus"]["training_pairs"]["pairs"] > 0
+    assert s["corpus"]["lines"] == corpus["lines"] and s["corpus"]["training_pairs_faithful"]["pairs"] > 0
+    # the paired bootstrap of SNCSE against InfoNCE: its point estimate is the difference of the table's means
+    (cmp,) = [c for c in s["comparisons"][POOLER] if (c["a"]["name"], c["b"]["name"]) == ("bml", "infonce")]
+    assert cmp["a"]["runs"] == ["bml-cls-s1", "bml-cls-s2"] and cmp["b"]["runs"] == ["infonce-cls-s1"]
+    assert cmp["diff"]["avg"]["estimate"] == pytest.approx(
+        statistics.mean(avgs) - evals["infonce-cls-s1"]["avg"], abs=1e-9)
+    assert cmp["diff"]["avg"]["low"] <= cmp["diff"]["avg"]["high"]
+    assert {(c["a"]["name"], c["b"]["name"]) for c in s["comparisons"][POOLER]} == {
+        ("bml", "infonce"), ("infonce", "zeroshot"), ("bml", "zeroshot")}
+    m = a["models"][0]
+    assert m["gap"] == pytest.approx(m["soft_negative"]["mean"] - m["negative"]["mean"])
 
 
 def test_page_from_the_real_folder(repro, make_results, tmp_path):
@@ -144,9 +154,9 @@ def test_page_from_the_real_folder(repro, make_results, tmp_path):
                                                       "results_cpu_negation_cls.png"]  # no temp files left
     page = (docs / "results.md").read_text(encoding="utf-8")
     s = _read(docs / "results_cpu.json")
-    assert "## CPU grid (reduced)" in page and "## GPU grid" not in page and "not run yet" in page
+    assert "## CPU grid" in page and "## GPU grid (prepared, not run)" in page and "not run yet" in page
     bml = s["aggregate"]["bml"][POOLER]
-    row = next(line for line in page.splitlines() if line.startswith("| SNCSE (`bml`)"))
+    row = next(line for line in page.splitlines() if line.startswith("| SNCSE (`bml`, faithful"))
     assert make_results.fmt(bml["tasks"]["sts12"]) in row and f"**{make_results.fmt(bml['avg'])}**" in row
     assert "2 (1, 2)" in row
     zs_row = next(line for line in page.splitlines() if line.startswith("| zero-shot"))
@@ -156,13 +166,17 @@ def test_page_from_the_real_folder(repro, make_results, tmp_path):
     assert "STS-B dev, first 40 pairs" in page
     m = s["analysis"][POOLER]["models"][0]
     assert (f"| SNCSE-bml | {m['soft_negative']['peak']:.3f} | {m['soft_negative']['mean']:.3f} | "
-            f"{m['negative']['peak']:.3f} | {m['negative']['mean']:.3f} |") in page
+            f"{m['negative']['peak']:.3f} | {m['negative']['mean']:.3f} | {m['gap']:+.3f} |") in page
+    cmp_row = next(line for line in page.splitlines() if line.startswith("| SNCSE - InfoNCE |"))
+    d = next(c for c in s["comparisons"][POOLER] if c["b"]["name"] == "infonce")["diff"]["avg"]
+    assert f"**{d['estimate']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]**" in cmp_row and "| 2 / 1 |" in cmp_row
     assert "](results_cpu_negation_cls.png)" in page
     assert "**Missing runs** (1 of 4): `infonce-cls-s2`." in page
     # each measured table names the JSON it comes from
     lines = page.splitlines()
     marker = "<!-- source: docs/results_cpu.json -->"
-    assert any(line == marker and lines[i + 1].startswith("| method | STS12 |") for i, line in enumerate(lines))
+    header = next(i for i, line in enumerate(lines) if line.startswith("| row | STS12 |"))
+    assert lines[header - 1] == marker
     assert lines.count(marker) >= 2
     assert not [w for w in FORBIDDEN if w in page]
     # --render-only gives the same page from the summary alone

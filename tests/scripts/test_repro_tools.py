@@ -67,3 +67,82 @@ def test_pack_negations_drops_empty_pairs_and_keeps_lines(tmp_path, repro_tools)
     (tmp_path / "bad.jsonl").write_text('["a", "b"]\n["a"]\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"bad.jsonl:2:"):
         repro_tools.pack_negations(tmp_path / "bad.jsonl", tmp_path / "bad.gz")
+
+
+def test_corpus_lines_limit_keeps_the_first_lines(tmp_path, repro_tools):
+    root = _senteval(tmp_path / "data")
+    wiki = tmp_path / "wiki.txt"
+    wiki.write_text("one\ntwo\nthree\n", encoding="utf-8")
+    stats = repro_tools.build_corpus(wiki, tmp_path / "c.txt", ["mr", "cr"], root=str(root), lines=5)
+    lines = (tmp_path / "c.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == ["one", "two", "three"] and len(lines) == 5 == stats["lines"] == stats["limited_to"]
+    stats = repro_tools.build_corpus(wiki, tmp_path / "d.txt", ["mr"], root=str(root), lines=2)
+    assert (tmp_path / "d.txt").read_text(encoding="utf-8") == "one\ntwo\n" and stats["sets"] == {}
+
+
+def _search_run(search: Path, name: str, curve: list[tuple[int, float]]) -> None:
+    run = search / name
+    run.mkdir(parents=True)
+    best_step, best = max(curve, key=lambda sv: (sv[1], -sv[0]))
+    (run / "results.json").write_text(json.dumps({"best_step": best_step, "best_dev_stsb": best, "steps": curve[-1][0],
+                                                  "train_seconds": 10.0, "wall_seconds": 12.0}))
+    (run / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "dev_stsb": v}) + "\n" for s, v in curve))
+
+
+def test_choose_takes_the_best_dev_then_the_cheaper_setting(tmp_path, repro_tools):
+    search = tmp_path / "search"
+    _search_run(search, "infonce-mean-s42-steps40-lr1e-5", [(10, 86.8), (20, 86.9), (40, 87.0)])
+    _search_run(search, "infonce-mean-s42-steps40-lr1e-4", [(10, 87.4), (20, 87.2), (40, 86.1)])
+    _search_run(search, "infonce-mean-s42-steps20-lr1e-4", [(10, 87.0), (20, 87.4)])  # ties: fewer steps win
+    (search / "infonce-mean-s42-steps40-lr3e-5").mkdir()  # unfinished: no results.json
+    chosen = repro_tools.choose_settings(search, search / "chosen.json")
+    assert (chosen["steps"], chosen["lr"], chosen["chosen"]) == (20, "1e-4", "infonce-mean-s42-steps20-lr1e-4")
+    assert len(chosen["candidates"]) == 3
+    saved = json.loads((search / "chosen.json").read_text())
+    assert saved["candidates"][0]["dev_curve"] and saved["lr"] == "1e-4"
+    from sncse.errors import SncseError
+
+    with pytest.raises(SncseError, match="no finished search run"):
+        repro_tools.choose_settings(search / "infonce-mean-s42-steps40-lr3e-5", tmp_path / "x.json")
+
+
+def test_source_site_exposes_packages_and_entry_points_without_pip(tmp_path, repro_tools):
+    import subprocess
+    import sys
+
+    site = repro_tools.source_site(tmp_path / "site")
+    assert (site / "sncse_cli").resolve() == (repro_tools.REPO / "cli").resolve()
+    code = ("import importlib.metadata as md, sncse_cli, sncse; "
+            "eps = {e.name for e in md.entry_points(group='sncse.losses')}; "
+            "print(sncse_cli.__file__); print(sorted(eps))")
+    # -S: no site-packages, so neither the editable install nor anything else can answer
+    out = subprocess.run([sys.executable, "-S", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {code}"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0].startswith(str(site)) and "bml.v1" in out[1] and "infonce.v1" in out[1]
+
+
+def test_device_plan_measures_what_travels(tmp_path, repro_tools):
+    import subprocess
+
+    repo = tmp_path / "repo"
+    (repo / ".device").mkdir(parents=True)
+    (repo / ".device" / "w.bin").write_bytes(b"x" * 2048)
+    (repo / "a.txt").write_text("tracked\n")
+    (repo / ".gitignore").write_text(".device/\nruns/\n")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    plan = repro_tools.device_plan(tmp_path / "plan.json", repo=repo)
+    assert plan["carry_bytes"][".device"] == 2048 and plan["missing"] == ["runs/repro-gpu/prepared"]
+    assert not plan["fits"] and plan["command_chars"] == len(plan["device_command"]) < 2000
+    assert plan["timeout_s"] > plan["time_budget_s"] and "--time-budget" in plan["device_command"]
+    assert json.loads((tmp_path / "plan.json").read_text())["carry"] == [".device", "runs/repro-gpu/prepared"]
+
+
+def test_step_cost_times_real_steps(tmp_path, data_root, repro_tools):
+    from sncse.negation.io import format_pair
+
+    src = tmp_path / "n.jsonl"
+    src.write_text("".join(format_pair(f"the cat sat on mat {i} .", f"the cat did not sit on mat {i} .")
+                           for i in range(12)), encoding="utf-8")
+    cost = repro_tools.step_cost(src, loss="bml", batch=4, steps=3, encoder="tiny-bert")
+    assert cost["step_cpu_seconds"] > 0 and cost["dev_cpu_seconds"] > 0 and cost["threads"] == 1
+    assert cost["dev_sentences"] > 2000  # the STS-B dev sentences, each once
