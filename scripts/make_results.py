@@ -291,7 +291,9 @@ def collect(out: Path, resamples: int = RESAMPLES) -> dict[str, Any]:
 
 def page_figures(s: dict[str, Any]) -> dict[str, Any]:
     """The figures the page prints that are not a run's own output: the recipe's settings, facts about
-    the encoder and the test sets, and the papers' published numbers it compares with."""
+    the encoder and the test sets, the papers' published numbers it compares with, and the differences
+    and ranks it derives. They are kept in the summary JSON so that every number of the page has a
+    source (tests/docs/test_doc_numbers.py)."""
     import inspect
 
     import yaml
@@ -300,6 +302,19 @@ def page_figures(s: dict[str, Any]) -> dict[str, Any]:
     from sncse.losses.mixcse import MixCSELoss
 
     recipe = yaml.safe_load((REPO / "configs" / "minilm.yaml").read_text(encoding="utf-8"))
+    analysis: dict[str, Any] = {}
+    for pooler, a in s["analysis"].items():
+        by = {m["model"]: m for m in a["models"]}
+        analysis[pooler] = {name: {"gap_of_means": m["soft_negative"]["mean"] - m["negative"]["mean"]}
+                            for name, m in by.items()}
+        if "SNCSE-bml" in by and "SimCSE-infonce" in by:
+            analysis[pooler]["sncse_minus_simcse"] = (by["SNCSE-bml"]["soft_negative"]["mean"]
+                                                      - by["SimCSE-infonce"]["soft_negative"]["mean"])
+    ranks = {}
+    for pooler in _poolers(s):
+        ours = {m: s["aggregate"].get(m, {}).get(pooler, {}).get("avg", {}).get("mean") for m, *_ in TABLE3}
+        ranked = sorted((v, m) for m, v in ours.items() if v is not None)[::-1]
+        ranks[pooler] = {m: i + 1 for i, (_, m) in enumerate(ranked)}
     zs = next(iter(s["zeroshot"].values()), None) or (s["runs"][0] if s["runs"] else None)
     return {
         "recipe": {"file": "configs/minilm.yaml", "model": recipe.get("model"), "loss": recipe.get("loss"),
@@ -313,6 +328,8 @@ def page_figures(s: dict[str, Any]) -> dict[str, Any]:
         "published_recipes": [{"name": r.name, "avg": r.avg, "source": r.source, "where": r.where}
                               for r in PUBLISHED_STS],
         "target_avg": TARGET_AVG,
+        "table3_ranks": ranks,
+        "analysis": analysis,
     }
 
 
@@ -761,42 +778,6 @@ def render(summaries: list[dict[str, Any]], docs: Path) -> str:
             lines += render_grid(s)
     lines += recipes_section(source_marker(summaries[0]["grid"]))
     return "\n".join(lines).rstrip() + "\n"
-
-
-def page_figures(s: dict[str, Any]) -> dict[str, Any]:
-    """The figures the page prints that are not a run's own output: the recipe's settings, the papers'
-    published numbers it compares with, and the differences and ranks it derives. They are kept in
-    the summary JSON so that every number of the page has a source (tests/docs/test_doc_numbers.py)."""
-    import yaml
-
-    from sncse.eval.published import PUBLISHED_STS
-
-    recipe = yaml.safe_load((REPO / "configs" / "minilm.yaml").read_text(encoding="utf-8"))
-    analysis: dict[str, Any] = {}
-    for pooler, a in s["analysis"].items():
-        by = {m["model"]: m for m in a["models"]}
-        analysis[pooler] = {name: {"gap_of_means": m["soft_negative"]["mean"] - m["negative"]["mean"]}
-                            for name, m in by.items()}
-        if "SNCSE-bml" in by and "SimCSE-infonce" in by:
-            analysis[pooler]["sncse_minus_simcse"] = (by["SNCSE-bml"]["soft_negative"]["mean"]
-                                                      - by["SimCSE-infonce"]["soft_negative"]["mean"])
-    ranks = {}
-    for pooler in _poolers(s):
-        ours = {m: s["aggregate"].get(m, {}).get(pooler, {}).get("avg", {}).get("mean") for m, *_ in TABLE3}
-        ranked = sorted((v, m) for m, v in ours.items() if v is not None)[::-1]
-        ranks[pooler] = {m: i + 1 for i, (_, m) in enumerate(ranked)}
-    zs = next(iter(s["zeroshot"].values()), None) or (s["runs"][0] if s["runs"] else None)
-    return {
-        "test_pairs_used": sum((zs or {}).get("test_pairs", {}).values()),
-        "all_test_pairs": STS_TEST_PAIRS,
-        "recipe": {"file": "configs/minilm.yaml", "model": recipe.get("model"), "loss": recipe.get("loss")},
-        "published_table3": [{"method": m, "label": label, "avg": v, "verified": ok} for m, label, v, ok in TABLE3],
-        "published_recipes": [{"name": r.name, "avg": r.avg, "source": r.source, "where": r.where}
-                              for r in PUBLISHED_STS],
-        "table3_ranks": ranks,
-        "analysis": analysis,
-        "cpu_grid_target_minutes": 30,
-    }
 
 
 def render_docs(docs: Path) -> Path:

@@ -45,7 +45,7 @@ def pytest_make_collect_report(collector):
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    root = Path(os.environ.get("SNCSE_DATA", DEFAULT_DATA))
+    root = Path(os.environ.get("SNCSE_DATA", DEFAULT_DATA)).resolve()  # tests run commands in other folders
     missing = [p for p in (root / "senteval" / "downstream", root / "corpus" / "wiki1m_head.txt") if not p.exists()]
     if missing:
         message = f"shared data missing: {', '.join(map(str, missing))} (set SNCSE_DATA to ../shared/data)"
