@@ -34,6 +34,9 @@ def train(
                                                         "batch in forward passes of at most this many sequences "
                                                         "(all views) and train as if the whole batch fit; 0: "
                                                         "off. Sets train.mini_batch_size.")] = None,
+    dev_file: Annotated[str | None, typer.Option("--dev-file", help="Your own scored pairs (TSV, CSV or JSONL, "
+                                                 "as eval --pairs) for checkpoint selection instead of STS-B dev; "
+                                                 "sets train.dev_file (columns: train.dev_columns).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output-dir from its last "
                                          "checkpoint (model, optimizer, scheduler, RNG, data position).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
@@ -49,7 +52,8 @@ def train(
     from sncse.train.loop import train as run_training
 
     extra = {"loss.name": loss, "model.encoder": encoder, "model.pooler": pooler, "data.train_file": data,
-             "train.output_dir": output_dir, "train.mini_batch_size": mini_batch_size}
+             "train.output_dir": output_dir, "train.mini_batch_size": mini_batch_size,
+             "train.dev_file": dev_file}
     cfg = resolve_train_config(config, overrides, extra, resume=resume)
     reports = is_main_process()  # torchrun: one process speaks
     if not reports:
@@ -62,8 +66,9 @@ def train(
     write_json_output(json_file, results)
     if json_file == "-":
         return
-    best = results.get("best_dev_stsb")
-    best_txt = f"best STS-B dev {best:.2f} at step {results['best_step']}" if best is not None else "no dev evaluation"
+    best = results.get("best_dev")
+    where = f"dev ({results['dev_file']})" if results.get("dev_file") else "STS-B dev"
+    best_txt = f"best {where} {best:.2f} at step {results['best_step']}" if best is not None else "no dev evaluation"
     rate = results.get("sent_per_s")
     console.print(f"[bold green]done[/]: {results['steps']} steps, {best_txt}, "
                   f"{rate:,.0f} sent/s; run: {run_dir}" if rate else f"[bold green]done[/]: {run_dir}",

@@ -70,9 +70,11 @@ class RunRecord:
 
     @property
     def best_dev(self) -> float | None:
-        """Best STS-B dev Spearman x100: results.json, else the best eval record of metrics.jsonl."""
-        if self.results and self.results.get("best_dev_stsb") is not None:
-            return float(self.results["best_dev_stsb"])
+        """Best dev Spearman x100 the run selected on (STS-B dev, or its ``train.dev_file``): results.json,
+        else the best eval record of metrics.jsonl."""
+        for key in ("best_dev_stsb", "best_dev"):
+            if self.results and self.results.get(key) is not None:
+                return float(self.results[key])
         return max((v for _, v in self.dev_curve), default=None)
 
     @property
@@ -132,15 +134,19 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def dev_curve(records: list[dict[str, Any]]) -> tuple[list[tuple[int, float]], int | None]:
-    """(dev curve [(step, dev_stsb)], last train step) from the records of ``metrics.jsonl``."""
+    """(dev curve [(step, dev score)], last train step) from the records of ``metrics.jsonl``: the
+    ``dev_stsb`` records, or those of a ``train.dev_file`` (``dev_<stem>`` beside ``dev_file``)."""
     curve: list[tuple[int, float]] = []
     last_step: int | None = None
     for rec in records:
         if "step" not in rec:
             continue
         step = int(rec["step"])
-        if rec.get("dev_stsb") is not None:
-            curve.append((step, float(rec["dev_stsb"])))
+        score = rec.get("dev_stsb")
+        if score is None and "dev_file" in rec:
+            score = next((v for k, v in rec.items() if k.startswith("dev_") and k != "dev_file"), None)
+        if score is not None:
+            curve.append((step, float(score)))
         if "loss" in rec:
             last_step = step if last_step is None else max(last_step, step)
     return curve, last_step

@@ -264,6 +264,8 @@ def validate(cfg: Config, sources: dict[str, str] | None = None) -> None:
     for key, value in (("train.eval_steps", t.eval_steps), ("train.num_workers", t.num_workers),
                        ("train.mini_batch_size", t.mini_batch_size), ("optim.warmup_steps", cfg.optim.warmup_steps)):
         check(value >= 0, key, f"must be >= 0, got {value}")
+    check(not (t.dev_file and t.eval_steps == 0), "train.dev_file",
+          "no dev evaluation runs with train.eval_steps=0, so nothing would be selected on the file")
     check(cfg.loss.temperature > 0, "loss.temperature", f"must be positive, got {cfg.loss.temperature}")
     for key, name in (("model.pooler", cfg.model.pooler), ("eval.pooler", cfg.eval.pooler)):
         if name is not None:

@@ -118,8 +118,10 @@ class TrainConfig:
     mini_batch_size: int = 0  # > 0: gradient cache, forward passes of at most this many rows (all views); 0: plain step
     epochs: int = 1
     max_steps: int = -1  # > 0 stops after this many optimizer steps
-    eval_steps: int = 125  # STS-B dev every N steps; 0 disables
+    eval_steps: int = 125  # dev evaluation (STS-B dev or dev_file) every N steps; 0 disables
     eval_limit: int | None = None  # evaluate on the first N dev pairs only (smoke runs)
+    dev_file: str | None = None  # own scored pairs (TSV/CSV/JSONL) for checkpoint selection instead of STS-B dev
+    dev_columns: str | None = None  # dev_file's sentence, sentence and score columns ("A,B,SCORE"), if not standard
     log_steps: int = 10
     save_steps: int = 0  # resumable last/ checkpoint every N steps (0: at eval steps; -1: only at the end)
     seed: int = 42

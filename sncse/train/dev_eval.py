@@ -3,7 +3,9 @@
 As SimCSE and SNCSE select checkpoints: every ``train.eval_steps`` steps the model (evaluation mode:
 dropout off, training-only MLP head off) encodes the dev pairs and the Spearman correlation between
 their cosine similarities and the gold scores is computed over all pairs. By default the pairs are
-STS-B dev; any scored pair set (two sentence lists and gold scores) can take their place.
+STS-B dev; ``train.dev_file`` puts a scored-pairs file of one's own in their place (read by
+:func:`sncse.data.pairs.load_pairs`, the reader of ``sncse eval --pairs``), and any scored pair set (two
+sentence lists and gold scores) can be passed in Python.
 
 The score is computed by the code ``sncse eval`` runs: ``SentenceEncoder.encode`` (each distinct
 sentence once, length-sorted batches, precision per ``train.amp``) and :func:`sncse.eval.sts.score_task`
@@ -35,7 +37,7 @@ class DevEvaluator:
     against ``gold[i]``; ``name`` is the metric's name in ``metrics.jsonl`` (``dev_stsb``)."""
 
     def __init__(self, sentences1: Sequence[str], sentences2: Sequence[str], gold: Sequence[float],
-                 name: str = "dev", batch_size: int = 128, amp: AmpMode = "auto"):
+                 name: str = "dev", batch_size: int = 128, amp: AmpMode = "auto", source: str | None = None):
         s1, s2, scores = list(sentences1), list(sentences2), np.asarray(gold, dtype=np.float64)
         if not len(s1) == len(s2) == len(scores):
             raise SncseError(f"dev pairs '{name}': {len(s1)} first sentences, {len(s2)} second sentences and "
@@ -43,6 +45,7 @@ class DevEvaluator:
         if len(scores) < 2:
             raise SncseError(f"dev pairs '{name}': a correlation needs at least 2 pairs, got {len(scores)}")
         self.name = name
+        self.source = source  # the file the pairs came from (None for a built-in split)
         self.task = STSTask(task=name, split="dev", subsets=[STSSubset(name, s1, s2, scores)])
         self.batch_size = batch_size
         self.amp = amp
@@ -55,6 +58,17 @@ class DevEvaluator:
         (loaded,) = load_tasks([task], mode="dev", root=root, limit=limit)
         s1, s2, gold = loaded.all_pairs()
         return cls(s1, s2, gold, name=f"dev_{task}", batch_size=batch_size, amp=amp)
+
+    @classmethod
+    def from_file(cls, path: str | Path, columns: str | None = None, limit: int | None = None,
+                  batch_size: int = 128, amp: AmpMode = "auto") -> DevEvaluator:
+        """Scored pairs from ``path`` (TSV, CSV or JSONL, as ``sncse eval --pairs``; ``columns`` as there);
+        the metric is ``dev_<file stem>``, and :attr:`source` names the file."""
+        from ..data.pairs import load_pairs
+
+        loaded = load_pairs(path, columns=columns, limit=limit)
+        s1, s2, gold = loaded.all_pairs()
+        return cls(s1, s2, gold, name=f"dev_{loaded.task}", batch_size=batch_size, amp=amp, source=str(path))
 
     @property
     def pairs(self) -> int:

@@ -1,7 +1,8 @@
 """The training loop behind ``sncse train``: data, steps, logging, dev evaluation, checkpoints, resume.
 
 Faithful to SimCSE / SNCSE training (Hugging Face Trainer defaults they used): AdamW, linear decay,
-STS-B dev Spearman every ``train.eval_steps`` steps, the best checkpoint kept. What it adds:
+STS-B dev Spearman (or that of ``train.dev_file``, own scored pairs) every ``train.eval_steps`` steps,
+the best checkpoint kept. What it adds:
 exact resumption (``--resume``), multi-process training with gathered negatives (``torchrun``),
 mixed precision, cached tokenization, and a step with no host synchronisation except at logging steps.
 
@@ -268,8 +269,13 @@ class Trainer:
         self.collator = Collator(self.data, pad_to_multiple_of=8 if cuda else None,
                                  fixed_length=cfg.model.max_length if cfg.train.compile else None)
         if cfg.train.eval_steps > 0 and self.dist.is_main:
-            self.evaluator = DevEvaluator.from_sts("stsb", limit=cfg.train.eval_limit,
-                                                   batch_size=cfg.eval.batch_size, amp=cfg.train.amp)
+            if cfg.train.dev_file:
+                self.evaluator = DevEvaluator.from_file(cfg.train.dev_file, columns=cfg.train.dev_columns,
+                                                        limit=cfg.train.eval_limit, batch_size=cfg.eval.batch_size,
+                                                        amp=cfg.train.amp)
+            else:
+                self.evaluator = DevEvaluator.from_sts("stsb", limit=cfg.train.eval_limit,
+                                                       batch_size=cfg.eval.batch_size, amp=cfg.train.amp)
         if self.resume:
             self._restore()
         elif self.dist.is_main:
@@ -404,7 +410,10 @@ class Trainer:
         score = None
         if self.dist.is_main and self.evaluator is not None:
             score = self.evaluator(self.model)
-            self.metrics.write({"step": self.global_step, self.evaluator.name: round(score, 4)})
+            record: dict[str, Any] = {"step": self.global_step, self.evaluator.name: round(score, 4)}
+            if self.evaluator.source is not None:
+                record["dev_file"] = self.evaluator.source  # which file the selection score came from
+            self.metrics.write(record)
             improved = self.best_score is None or score > self.best_score
             log.info("step %d: %s %.2f%s", self.global_step, self.evaluator.name, score,
                      " (best)" if improved else "")
@@ -498,7 +507,11 @@ class Trainer:
         train_seconds = self.train_seconds
         return {
             "best_step": self.best_step,
-            "best_dev_stsb": round(self.best_score, 4) if self.best_score is not None else None,
+            "best_dev_stsb": (round(self.best_score, 4) if self.best_score is not None and not cfg.train.dev_file
+                              else None),
+            "best_dev": round(self.best_score, 4) if self.best_score is not None else None,
+            "dev_metric": self.evaluator.name if self.evaluator is not None else None,
+            "dev_file": cfg.train.dev_file,
             "steps": self.global_step,
             "epochs": round(self.global_step / max(1, self.sampler.steps_per_epoch), 4),
             "examples": len(self.data),
