@@ -13,6 +13,7 @@ Run directory (``train.output_dir``)::
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 import shutil
@@ -48,6 +49,14 @@ log = logging.getLogger(__name__)
 
 RUN_FILES = ("config.yaml", "run.json", "metrics.jsonl", "results.json", "best", "last", "tensorboard",
              ".best.tmp", ".last.tmp", ".best.old", ".last.old")
+#: what ``sncse eval RUN`` adds to a run (RUN/eval_<mode>.json, eval_pairs.json, per-pair scores): it
+#: describes the old model, so ``overwrite`` removes it with the rest
+RUN_EVAL_PATTERNS = ("eval_*.json", "eval_*.pair_scores.json.gz")
+
+
+def is_run_file(name: str) -> bool:
+    """Whether ``name`` in a run directory is something training or ``sncse eval`` wrote there."""
+    return name in RUN_FILES or any(fnmatch.fnmatchcase(name, pat) for pat in RUN_EVAL_PATTERNS)
 
 
 # ------------------------------------------------------------------------------------ run directory
@@ -87,18 +96,19 @@ def check_run_dir(out: Path, resume: bool, overwrite: bool) -> None:
         raise SncseError("output directory is not empty; pass --resume to continue the run in it, "
                          "--overwrite to replace it, or another --output-dir", path=out)
     if overwrite and out.is_dir() and any(out.iterdir()):
-        foreign = [p.name for p in out.iterdir() if p.name not in RUN_FILES]
+        foreign = [p.name for p in out.iterdir() if not is_run_file(p.name)]
         if foreign:
             raise SncseError(f"--overwrite only replaces sncse run directories; it also holds {foreign[:3]}",
                              path=out)
 
 
 def clear_run_dir(out: Path) -> None:
-    for name in RUN_FILES:
-        p = out / name
+    for p in list(out.iterdir()) if out.is_dir() else []:
+        if not is_run_file(p.name):
+            continue
         if p.is_dir():
             shutil.rmtree(p)
-        elif p.exists():
+        else:
             p.unlink()
 
 

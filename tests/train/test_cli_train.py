@@ -116,6 +116,14 @@ def test_refuses_non_empty_dir_unless_resume_or_overwrite(runner, cli_app, tmp_p
     res = run(runner, cli_app, *args, "--overwrite", "--set", "train.seed=3")
     assert res.exit_code == 0, res.output
     assert (out / "last" / "model.safetensors").read_bytes() != first
+    # an evaluated run: its eval_<mode>.json describes the old model, so --overwrite removes it too
+    res = runner.invoke(cli_app, ["-q", "eval", str(out), "--tasks", "stsb", "--limit", "5", "--pair-scores",
+                                  str(out / "eval_test.pair_scores.json.gz")])
+    assert res.exit_code == 0, res.output
+    (out / "eval_test.json").write_text("{}")  # as a full `sncse eval RUN` leaves it
+    res = run(runner, cli_app, *args, "--overwrite")
+    assert res.exit_code == 0, res.output
+    assert not [p.name for p in out.iterdir() if p.name.startswith("eval_")]
     stranger = tmp_path / "mine"
     stranger.mkdir()
     (stranger / "notes.txt").write_text("keep me")
