@@ -21,9 +21,11 @@ unsharded output byte for byte, because every chunk holds the same lines either 
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -308,9 +310,18 @@ def negate_file(
 
 
 def _publish(output: Path) -> None:
-    """Rename the complete partial output into place and drop its bookkeeping files."""
+    """Rename the complete partial output into place (gzip-compressed when the output's name ends in
+    ``.gz``; the partial file stays plain so that it can be resumed) and drop its bookkeeping files."""
     data_path, branches_path, meta_path = partial_paths(output)
-    os.replace(data_path, output)
+    if output.name.endswith(".gz"):
+        packed = data_path.with_name(data_path.name + ".gz")
+        with open(data_path, "rb") as src, open(packed, "wb") as raw, \
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as dst:  # mtime 0: reproducible bytes
+            shutil.copyfileobj(src, dst, 1 << 20)
+        os.replace(packed, output)
+        data_path.unlink()
+    else:
+        os.replace(data_path, output)
     for p in (branches_path, meta_path):
         p.unlink(missing_ok=True)
 

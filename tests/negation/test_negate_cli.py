@@ -21,6 +21,25 @@ def test_cli_json_stats(runner, cli_app, tmp_path, faithful):
     assert [json.loads(x) for x in out.read_text().splitlines()] == expected
 
 
+def test_cli_gz_output_is_gzip_and_reads_back(runner, cli_app, tmp_path):
+    """An output named *.gz is gzip-compressed, holds the same lines as the plain output, and is what
+    the trainer's negation reader takes."""
+    import gzip
+
+    from sncse.data.corpus import iter_negation_pairs
+
+    src = tmp_path / "in.txt"
+    src.write_text("He likes apples.\nShe was here.\n", encoding="utf-8")
+    plain, packed = tmp_path / "neg.jsonl", tmp_path / "neg.jsonl.gz"
+    for out in (plain, packed):
+        result = runner.invoke(cli_app, ["-q", "negate", str(src), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+    assert list(iter_negation_pairs(packed)) == list(iter_negation_pairs(plain)) != []
+    assert not [p.name for p in tmp_path.iterdir() if "partial" in p.name or p.name.endswith(".tmp")]
+
+
 def test_cli_table_output_improved(runner, cli_app, tmp_path):
     src = tmp_path / "in.txt"
     src.write_text("He likes apples.\n\nI can't swim.\n", encoding="utf-8")
