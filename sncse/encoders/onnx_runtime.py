@@ -28,8 +28,8 @@ from .. import registry
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE
 from ..errors import SncseError
 from ..progress import task
+from .files import META_FILE, ONNX_FILE
 from .model import SentenceEncoder
-from .resolve import META_FILE, ONNX_FILE
 
 log = logging.getLogger(__name__)
 

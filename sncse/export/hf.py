@@ -13,7 +13,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..encoders.model import HEAD_FILE, META_FILE, SentenceEncoder
+from ..encoders.files import HEAD_FILE, META_FILE
+from ..encoders.model import SentenceEncoder
 from ..io import atomic_write
 
 log = logging.getLogger(__name__)

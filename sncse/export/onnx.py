@@ -39,7 +39,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..encoders.model import META_FILE, SentenceEncoder
+from ..encoders.files import META_FILE
+from ..encoders.model import SentenceEncoder
 from ..encoders.onnx_runtime import (
     EXTRA_HINT,
     INPUT_NAMES,

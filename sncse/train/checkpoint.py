@@ -20,7 +20,8 @@ from typing import Any
 
 import torch
 
-from ..encoders.model import HEAD_FILE, SentenceEncoder
+from ..encoders.files import HEAD_FILE
+from ..encoders.model import SentenceEncoder
 from ..errors import SncseError
 
 log = logging.getLogger(__name__)
