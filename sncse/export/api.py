@@ -62,7 +62,7 @@ def check_target(output: Path, overwrite: bool) -> None:
     if output.exists() and not output.is_dir():
         raise SncseError("export target exists and is not a directory", path=output)
     if output.is_dir() and any(output.iterdir()) and not overwrite:
-        raise SncseError("export target is not empty (pass --overwrite to replace it)", path=output)
+        raise SncseError("export target is not empty (overwriting replaces it)", path=output, setting="overwrite")
 
 
 def _move_into_place(tmp: Path, output: Path) -> None:

@@ -80,7 +80,8 @@ def load_trainer_state(directory: str | Path, map_location: str | torch.device =
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # a truncated or foreign file: the unpickler raises many kinds
-        raise SncseError(f"cannot read the training state ({exc}); start again without --resume", path=path) from None
+        raise SncseError(f"cannot read the training state ({exc}); start the run again instead of resuming it", path=path,
+                         setting="resume") from None
 
 
 def _backbone_state(directory: Path) -> dict[str, torch.Tensor]:

@@ -91,15 +91,15 @@ def check_run_dir(out: Path, resume: bool, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise SncseError("output path exists and is not a directory", path=out)
     if resume and overwrite:
-        raise SncseError("--resume and --overwrite exclude each other")
+        raise SncseError("resuming a run and overwriting it exclude each other", setting="resume")
     if out.is_dir() and any(out.iterdir()) and not (resume or overwrite):
-        raise SncseError("output directory is not empty; pass --resume to continue the run in it, "
-                         "--overwrite to replace it, or another --output-dir", path=out)
+        raise SncseError("output directory is not empty; resume the run in it, overwrite it, or choose another "
+                         "output directory", path=out, setting="resume")
     if overwrite and out.is_dir() and any(out.iterdir()):
         foreign = [p.name for p in out.iterdir() if not is_run_file(p.name)]
         if foreign:
-            raise SncseError(f"--overwrite only replaces sncse run directories; it also holds {foreign[:3]}",
-                             path=out)
+            raise SncseError(f"overwriting only replaces sncse run directories; it also holds {foreign[:3]}",
+                             path=out, setting="overwrite")
 
 
 def clear_run_dir(out: Path) -> None:
