@@ -52,6 +52,8 @@
 #   --corpus-lines N     [CORPUS_LINES]  dry runs: only the first N corpus lines
 #   --train-limit N      [TRAIN_LIMIT]   dry runs: only the first N training examples (data.limit)
 #   --time-budget S      [TIME_BUDGET]   start no new run after S seconds (0: no limit); call again to go on
+#   --stop-at EPOCH      [STOP_AT]       start no new run at or after this time, in seconds since the epoch
+#                                        (e.g. $(date -d '+6 min' +%s)); with --time-budget the earlier wins
 #   --export DIR                         keep DIR/results-<grid>.tar.gz up to date (every 30 s and at the
 #                                        end): the runs' small files (no checkpoints) and the docs/results*
 #                                        files, paths from the repository root
@@ -114,6 +116,7 @@ while [ $# -gt 0 ]; do
     --corpus-lines) CORPUS_LINES=$2; shift 2 ;;
     --train-limit) TRAIN_LIMIT=$2; shift 2 ;;
     --time-budget) TIME_BUDGET=$2; shift 2 ;;
+    --stop-at) STOP_AT=$2; shift 2 ;;
     --export) EXPORT=$2; shift 2 ;;
     --dry-run) DRY=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -133,7 +136,7 @@ case "$GRID" in
   *) die "--grid must be cpu or gpu, got '$GRID'" ;;
 esac
 : "${SEARCH_LRS:=1e-5,3e-5,1e-4}" "${SEARCH_STEPS:=20,40}" "${CORPUS_LINES:=0}" "${TRAIN_LIMIT:=0}"
-: "${OUT:=runs/repro-$GRID}" "${STAGES:=prepare,search,zeroshot,train,analysis,sweep,results}" "${TIME_BUDGET:=0}"
+: "${OUT:=runs/repro-$GRID}" "${STAGES:=prepare,search,zeroshot,train,analysis,sweep,results}" "${TIME_BUDGET:=0}" "${STOP_AT:=0}"
 : "${ANALYSIS_SEED:=0}" "${LOG_STEPS:=5}" "${DOCS:=$ROOT/docs}"
 METHODS=${METHODS// /,}; POOLERS=${POOLERS// /,}; SEEDS=${SEEDS// /,}
 mkdir -p "$OUT"
@@ -195,8 +198,10 @@ CORPUS_IMPROVED=$PREP/corpus.improved.negations.jsonl.gz
 PAIRS=$PREP/analysis_n${ANALYSIS_N}_seed${ANALYSIS_SEED}.negations.jsonl
 SNLI=$SNCSE_DATA/senteval/downstream/SNLI
 START=$(date +%s)
-DEADLINE=0
-[ "$TIME_BUDGET" -gt 0 ] && DEADLINE=$((START + TIME_BUDGET))
+DEADLINE=$STOP_AT
+if [ "$TIME_BUDGET" -gt 0 ] && { [ "$DEADLINE" -eq 0 ] || [ $((START + TIME_BUDGET)) -lt "$DEADLINE" ]; }; then
+  DEADLINE=$((START + TIME_BUDGET))
+fi
 IFS=, read -r -a POOLER_LIST <<< "$POOLERS"
 IFS=, read -r -a SEED_LIST <<< "$SEEDS"
 

@@ -90,7 +90,8 @@ def test_every_stage_writes_what_the_page_reads(grid):
 def test_a_second_call_skips_what_is_finished_and_the_budget_defers_new_runs(grid):
     out, docs, _, _ = grid
     before = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/results.json")}
-    proc = _run(out, docs, "--seeds", "42,43,44", "--time-budget", "1", "--stages", "zeroshot,train,results")
+    # a deadline already past: no new run may start, however fast the finished ones are skipped
+    proc = _run(out, docs, "--seeds", "42,43,44", "--stop-at", "1", "--stages", "zeroshot,train,results")
     assert "deferred (time budget)" in proc.stderr
     assert {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/results.json")} == before  # nothing retrained
     s = _json(docs / "results_gpu.json")
