@@ -93,6 +93,11 @@ def pair_scores_path(run_dir: str | Path, mode: str = "test") -> Path:
     return Path(run_dir) / f"eval_{mode}.pair_scores.json.gz"
 
 
+#: glob patterns of every file ``sncse eval`` keeps in a run directory (any mode, ``eval_pairs.json``
+#: included), from the two name builders above
+RUN_EVAL_PATTERNS = (eval_result_path(".", "*").name, pair_scores_path(".", "*").name)
+
+
 def write_result(result: dict[str, Any], path: str | Path) -> Path:
     """Write the result JSON atomically (creating the parent directory)."""
     path = Path(path)

@@ -34,6 +34,7 @@ from ..data.root import find_data_file
 from ..data.tokenized import TokenizedData, cached_tokenize, plan_views
 from ..encoders.model import SentenceEncoder, resolve_device
 from ..errors import ConfigError, SncseError
+from ..eval.results import RUN_EVAL_PATTERNS
 from ..io import atomic_write, read_json, write_json
 from ..losses.base import LossOutput
 from ..progress import task
@@ -49,13 +50,11 @@ log = logging.getLogger(__name__)
 
 RUN_FILES = ("config.yaml", "run.json", "metrics.jsonl", "results.json", "best", "last", "tensorboard",
              ".best.tmp", ".last.tmp", ".best.old", ".last.old")
-#: what ``sncse eval RUN`` adds to a run (RUN/eval_<mode>.json, eval_pairs.json, per-pair scores): it
-#: describes the old model, so ``overwrite`` removes it with the rest
-RUN_EVAL_PATTERNS = ("eval_*.json", "eval_*.pair_scores.json.gz")
 
 
 def is_run_file(name: str) -> bool:
-    """Whether ``name`` in a run directory is something training or ``sncse eval`` wrote there."""
+    """Whether ``name`` in a run directory is something training or ``sncse eval`` wrote there (what
+    ``sncse eval RUN`` adds describes the old model, so ``overwrite`` removes it with the rest)."""
     return name in RUN_FILES or any(fnmatch.fnmatchcase(name, pat) for pat in RUN_EVAL_PATTERNS)
 
 
