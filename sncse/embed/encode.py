@@ -187,7 +187,7 @@ def encode_file(
         model_name = model_name or str(model)
         model = SentenceEncoder.load(str(model), pooler=pooler, device=device)
     info = _model_meta(model, model_name)
-    info["precision"] = model.precision(amp) if hasattr(model, "precision") else None
+    info["precision"] = model.precision(amp) if callable(getattr(model, "precision", None)) else None
     meta = {**info, "normalize": normalize, "dtype": dtype, "input": str(input_path.resolve()),
             "input_sha256": scan.sha256, "input_lines": scan.lines, "format": scan.format,
             "chunk_size": chunk_size, "empty_lines": empty_lines, "shard": str(shard), "line_range": [first, last]}

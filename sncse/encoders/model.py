@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from .. import registry
-from ..amp import autocast, precision
+from ..amp import autocast
+from ..amp import precision as amp_precision
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, AmpMode, MlpMode, ModelConfig, choices
 from ..errors import SncseError
 from ..progress import task
@@ -258,7 +259,7 @@ class SentenceEncoder(nn.Module):
 
     def precision(self, amp: AmpMode = "auto") -> str:
         """What ``encode(amp=amp)`` computes in on this model's device: ``fp32``, ``bf16`` or ``fp16``."""
-        return precision(self.device, amp)
+        return amp_precision(self.device, amp)
 
     def similarity(self, a: Sequence[str], b: Sequence[str], batch_size: int = 128) -> np.ndarray:
         """Cosine similarity matrix (len(a), len(b))."""

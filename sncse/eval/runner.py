@@ -105,7 +105,8 @@ def run_eval(
     else:
         encoder = model
         model_name = model_name or getattr(encoder, "base_encoder", None) or type(encoder).__name__
-    precision = encoder.precision(amp) if hasattr(encoder, "precision") else None  # before any work: fp16 on a CPU fails
+    # what the encoder computes in, known before any work (fp16 on a CPU fails here); None if it cannot say
+    precision = encoder.precision(amp) if callable(getattr(encoder, "precision", None)) else None
     embed = encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress, amp=amp)
     sts = (evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit, keep_pairs=pair_scores is not None)
            if plan.sts else None)

@@ -378,24 +378,25 @@ def test_cuda_resume_restores_the_device_generator(tmp_path: Path, negations_fil
     assert torch.equal(torch.cuda.get_rng_state(resumed.device), saved)
     resumed.fit()
     resumed.close()
+    resumed.metrics.close()
     assert resumed.global_step == 3
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_encode_keeps_only_a_few_batches_on_the_device(tiny_backbone) -> None:
+def test_cuda_encode_keeps_only_a_few_batches_on_the_device() -> None:
     """``encode`` moves each finished batch to the host: the device's peak grows by far less than the
-    N x H output, and the vectors are those of the CPU."""
+    N x H output (which it held whole before), and the vectors are those of the CPU."""
+    from sncse.encoders.builders import build_tiny_bert
     from sncse.encoders.model import SentenceEncoder
 
-    backbone, tokenizer = tiny_backbone
-    model = SentenceEncoder(backbone, tokenizer, pooler="mean", mlp="none").to("cuda")
-    sentences = [f"sentence {i} of the corpus with {i % 97} words" for i in range(20_000)]
+    model = SentenceEncoder(*build_tiny_bert(), pooler="mean", mlp="none").to("cuda")
+    sentences = [f"sentence {i} of the corpus with {i % 97} words" for i in range(100_000)]
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
     before = torch.cuda.memory_allocated()
     got = model.encode(sentences, batch_size=128, amp="off", show_progress=False)
     grown = torch.cuda.max_memory_allocated() - before
-    assert grown < got.nbytes / 4, (grown, got.nbytes)
+    assert grown < got.nbytes / 2, (grown, got.nbytes)
     cpu = model.to("cpu").encode(sentences[:256], batch_size=128, amp="off", show_progress=False)
     np.testing.assert_allclose(got[:256], cpu, atol=1e-4)
