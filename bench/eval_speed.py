@@ -84,7 +84,8 @@ def bench_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, An
 
     def full_eval() -> tuple[dict[str, Any], float, float]:
         t0, c0 = time.perf_counter(), time.process_time()
-        result = evaluate_sts(model, "sts", batch_size=args.batch_size, limit=args.limit, show_progress=False)
+        result = evaluate_sts(model, "sts", batch_size=args.batch_size, limit=args.limit, show_progress=False,
+                              amp=args.amp)
         return result, time.perf_counter() - t0, time.process_time() - c0
 
     result, total, cpu = full_eval()
@@ -95,7 +96,7 @@ def bench_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, An
         "model_source": source,
         "device": str(model.device),
         "cuda_name": torch.cuda.get_device_name(model.device) if cuda else None,
-        "amp": "bf16 autocast" if cuda else "fp32",
+        "amp": model.precision(args.amp),
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "load_average_before_after": [load_before, os.getloadavg() if hasattr(os, "getloadavg") else None],
@@ -124,7 +125,8 @@ def bench_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, An
         model.eval()
         n, secs, cpu_base = senteval_style(model, tasks, 64)
         c0 = time.process_time()
-        fast = evaluate_sts(model, "sts", batch_size=args.batch_size, limit=args.baseline, show_progress=False)
+        fast = evaluate_sts(model, "sts", batch_size=args.batch_size, limit=args.baseline, show_progress=False,
+                            amp=args.amp)
         cpu_fast = time.process_time() - c0
         record["baseline"] = {
             "pairs_per_subset": args.baseline,
@@ -153,6 +155,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=None,
                     help="torch CPU threads (default 2 on the CPU, the CI machine; left alone on CUDA)")
     ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--amp", default="off", help="precision, as sncse eval --amp (default off: fp32, its default)")
     ap.add_argument("--repeats", type=int, default=0, help="timed evaluations after the first (median)")
     ap.add_argument("--limit", type=int, default=None, help="first N pairs of every subset (smoke runs only)")
     ap.add_argument("--baseline", type=int, default=0, help="also time SentEval-style encoding on N pairs/subset")

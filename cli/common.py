@@ -54,7 +54,7 @@ SETTING_FLAGS = {"data_root": "--data-root", "errors": "--errors", "mode": "--mo
                  "n": "--n", "resume": "--resume", "archive": "--archive", "verify": "--no-verify",
                  "shard": "--shard", "columns": "--columns", "skip_bad_rows": "--skip-bad-rows",
                  "empty_lines": "--empty-lines", "dtype": "--dtype", "texts": "--texts", "kind": "--index",
-                 "top_k": "--top-k", "fmt": "--format", "overwrite": "--overwrite"}
+                 "top_k": "--top-k", "fmt": "--format", "overwrite": "--overwrite", "amp": "--amp"}
 
 
 class State:

@@ -34,6 +34,9 @@ def encode(
     dtype: Annotated[str, typer.Option("--dtype", help="float32 or float16 (half the size).")] = "float32",
     normalize: Annotated[bool, typer.Option("--normalize", help="L2-normalise every row (dot product = "
                                             "cosine).")] = False,
+    amp: Annotated[str, typer.Option("--amp", help="Precision of the encoder: auto (bf16 on CUDA with native "
+                                     "bf16, else fp16; fp32 on the CPU) | off (fp32) | bf16 | fp16. Recorded in the "
+                                     "sidecar; shards of mixed precision are not merged.")] = "auto",
     batch_size: BatchSizeOpt = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Lines embedded and saved at a time (the "
                                             "resume and shard granularity; repeats are embedded once within a "
@@ -48,7 +51,7 @@ def encode(
     json_file: JsonOpt = None,
 ) -> None:
     """Embed every line of INPUT: OUT.npy with one row per line, in input order, plus OUT.npy.json
-    (model, pooler, dim, count, dtype, normalize, input sha256 and line range).
+    (model, pooler, dim, count, dtype, normalize, precision, input sha256 and line range).
 
     Written atomically, chunk by chunk (--resume continues a killed run). With --shard K/N each
     machine embeds one contiguous range into OUT.shard-K-of-N.npy; `sncse merge-embeddings` joins
@@ -58,13 +61,14 @@ def encode(
 
     summary = encode_file(model, input_path, output, fmt=fmt, batch_size=batch_size or 128, normalize=normalize,
                           dtype=dtype, chunk_size=chunk_size, resume=resume, shard=shard,
-                          empty_lines=empty_lines, pooler=pooler, device=device)
+                          empty_lines=empty_lines, pooler=pooler, device=device, amp=amp)
     write_json_output(json_file, summary)
     if json_file == "-":
         return
     rate = summary["sentences_per_second"]
     resumed = f", {summary['resumed_chunks']} chunk(s) resumed" if summary["resumed_chunks"] else ""
-    out.print(f"{summary['count']:,} x {summary['dim']} {summary['dtype']} embeddings of {input_path} "
+    out.print(f"{summary['count']:,} x {summary['dim']} {summary['dtype']} embeddings ({summary['precision']}) of "
+              f"{input_path} "
               f"(lines {summary['line_range'][0] + 1:,}-{summary['line_range'][1]:,}) -> {summary['output']}"
               + (f" ({rate:,.0f} sentences/s{resumed})" if rate else resumed), highlight=False, soft_wrap=True)
     console.print(f"sidecar: {summary['sidecar']}", highlight=False)

@@ -110,6 +110,9 @@ def eval(
     out_dir: Annotated[str | None, typer.Option("--out", help="Directory for --format mteb files "
                                                               "(default: mteb_results/<model name>).")] = None,
     device: DeviceOpt = "auto",
+    amp: Annotated[str | None, typer.Option("--amp", help="Precision of the encoder: off (fp32, the papers'; the "
+                                            "default, eval.amp) | auto (bf16 on CUDA with native bf16, else "
+                                            "fp16; fp32 on the CPU) | bf16 | fp16. Recorded as meta.precision.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset "
                                                               "(numbers are NOT comparable).", hidden=False)] = None,
     kfold: Annotated[int | None, typer.Option("--kfold", help="Folds for transfer cross-validation (SentEval: 10).")] = None,
@@ -148,6 +151,7 @@ def eval(
     batch_size = batch_size or cfg.batch_size
     pooler = pooler or cfg.pooler
     kfold = kfold or cfg.kfold
+    amp = amp or cfg.amp
     if fmt not in ("table", "mteb"):
         from sncse.errors import SncseError
 
@@ -156,7 +160,7 @@ def eval(
         console.print(f"[yellow]--limit {limit}: smoke run on a subset, numbers are not comparable to the papers[/]")
     result = run_eval(model, tasks=tasks, mode=mode, pooler=pooler, batch_size=batch_size, device=device,
                       limit=limit, kfold=kfold, show_progress=not state.quiet, pairs=pairs, columns=columns,
-                      skip_bad_rows=skip_bad_rows, pair_scores=pair_scores)
+                      skip_bad_rows=skip_bad_rows, pair_scores=pair_scores, amp=amp)
     written: list[Path] = [Path(result["meta"]["pair_scores"])] if pair_scores else []
     if json_file and json_file != "-":
         written.append(write_result(result, json_file))  # the result schema's own writer (creates the folder)
@@ -181,7 +185,8 @@ def eval(
             out.print(_transfer_table(result))
         if "align" in result:
             out.print(_align_table(result))
-        out.print(f"[dim]protocol: {result['protocol']}[/]", highlight=False)
+        out.print(f"[dim]protocol: {result['protocol']}; precision {result['meta'].get('precision')}[/]",
+                  highlight=False)
     for p in written:
         console.print(f"wrote {p}", highlight=False)
 

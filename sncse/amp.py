@@ -1,13 +1,15 @@
 """Mixed precision, one policy for training and encoding.
 
-``train.amp`` (and ``encode(amp=...)``): ``auto`` is bf16 autocast on CUDA where the GPU supports it,
-else fp16, and fp32 on the CPU (where fp32 is faster); ``bf16`` and ``off`` are taken as said on any
-device; ``fp16`` needs CUDA. bf16 keeps fp32's exponent range, so it needs no loss scaling; fp16 does
-(Micikevicius et al., 2018), which :func:`resolve_amp` adds for training. Weights, optimizer state
-and the loss stay fp32; only the encoder's forward runs in low precision.
+``train.amp`` (and ``eval.amp``, ``encode(amp=...)``): ``auto`` is bf16 autocast on a CUDA device with
+native bf16 (compute capability 8.0 on: A100, H100, ...), fp16 on an older one (V100, T4: they only
+emulate bf16, slowly), and fp32 on the CPU (where fp32 is faster); ``bf16`` and ``off`` are taken as
+said on any device; ``fp16`` needs CUDA. bf16 keeps fp32's exponent range, so it needs no loss scaling;
+fp16 does (Micikevicius et al., 2018), which :func:`resolve_amp` adds for training. Weights, optimizer
+state and the loss stay fp32; only the encoder's forward runs in low precision.
 
 :func:`autocast_dtype` is the one place that decides; ``SentenceEncoder.encode`` (and so evaluation,
-and the dev evaluation during training, which follows ``train.amp``) and the training step both use it.
+the dev evaluation during training and ``sncse encode``) and the training step all use it, and
+:func:`precision_name` is how results name what it decided (``fp32``, ``bf16``, ``fp16``).
 """
 
 from __future__ import annotations
@@ -24,17 +26,34 @@ from .errors import ConfigError, SncseError
 def autocast_dtype(device: torch.device, mode: AmpMode = "auto") -> torch.dtype | None:
     """The autocast dtype for ``device`` under ``mode``; None means fp32 (no autocast)."""
     if mode not in choices(AmpMode):
-        raise SncseError(f"amp must be one of {'|'.join(choices(AmpMode))}, got {mode!r}")
+        raise SncseError(f"amp must be one of {'|'.join(choices(AmpMode))}, got {mode!r}", setting="amp")
     cuda = device.type == "cuda"
     if mode == "off" or (mode == "auto" and not cuda):
         return None
     if mode == "fp16":
         if not cuda:
-            raise SncseError(f"fp16 needs CUDA (device is {device}); use bf16 or off")
+            raise SncseError(f"fp16 needs CUDA (device is {device}); use bf16 or off", setting="amp")
         return torch.float16
-    if mode == "auto" and not torch.cuda.is_bf16_supported():
+    if mode == "auto" and not native_bf16(device):
         return torch.float16
     return torch.bfloat16
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether the CUDA ``device`` computes in bf16 natively (not by emulation, which
+    ``torch.cuda.is_bf16_supported()`` also counts)."""
+    with torch.cuda.device(device) if device.index is not None else nullcontext():
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+
+
+def precision_name(dtype: torch.dtype | None) -> str:
+    """``fp32`` (no autocast), ``bf16`` or ``fp16``: how results record an autocast dtype."""
+    return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
+
+
+def precision(device: torch.device | str, mode: AmpMode = "auto") -> str:
+    """The precision ``mode`` gives on ``device``, by name (:func:`precision_name`)."""
+    return precision_name(autocast_dtype(torch.device(device), mode))
 
 
 def autocast(device: torch.device, mode: AmpMode = "auto") -> AbstractContextManager:
@@ -58,7 +77,7 @@ class AmpSettings:
 
     @property
     def name(self) -> str:
-        return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
+        return precision_name(self.dtype)
 
 
 def resolve_amp(device: torch.device, mode: AmpMode = "auto") -> AmpSettings:

@@ -125,8 +125,9 @@ class TrainConfig:
     log_steps: int = 10
     save_steps: int = 0  # resumable last/ checkpoint every N steps (0: at eval steps; -1: only at the end)
     seed: int = 42
-    amp: AmpMode = "auto"  # auto (bf16 on CUDA where supported, else fp16) | bf16 | fp16 | off
+    amp: AmpMode = "auto"  # auto (bf16 on CUDA with native bf16, else fp16) | bf16 | fp16 | off (the dev evaluation: eval.amp)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    dist_timeout: int | None = None  # multi-process: seconds a collective waits for the others (None: torch's default)
     compile: bool = False
     num_workers: int = 0
     tensorboard: bool = False
@@ -137,6 +138,7 @@ class EvalConfig:
     tasks: str = "sts"
     mode: EvalMode = "test"  # test | dev
     batch_size: int = 128
+    amp: AmpMode = "off"  # precision of sncse eval and of training's dev evaluation: off (fp32, the papers') | auto | bf16 | fp16
     pooler: str | None = None  # None: the pooler the model was trained with
     kfold: int = 10  # transfer tasks: SentEval's cross-validation folds (test mode; dev mode uses 5)
 

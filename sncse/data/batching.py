@@ -301,8 +301,12 @@ class Prefetcher:
 
 def batches(sampler: BatchSampler, collate: Collator, start: Position = Position(), workers: int = 0,
             pin_memory: bool = False) -> Iterator[TrainBatch]:
-    """Collated batches from ``start`` on; ``workers > 0`` collates in a background thread."""
+    """Collated batches from ``start`` on; ``workers > 0`` collates in a background thread. ``pin_memory``
+    (for CUDA): batches in page-locked memory, from which ``non_blocking`` copies to the device do not
+    make the host wait."""
     source = sampler.iterate(start)
     if workers > 0:
         return Prefetcher(source, collate, depth=workers + 1, pin_memory=pin_memory)
+    if pin_memory:
+        return (collate(indices, position).pin_memory() for position, indices in source)
     return (collate(indices, position) for position, indices in source)

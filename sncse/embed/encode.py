@@ -2,8 +2,16 @@
 
 Output. ``OUT.npy`` holds one row per input line, in input order (float32, or float16 to halve it;
 L2-normalised rows with ``normalize``). ``OUT.npy.json`` beside it (the sidecar) says what the rows
-are: model, pooler, dim, count, dtype, normalize, the input's path, sha256 and line range. Both are
-renamed into place only when complete.
+are: model, pooler, dim, count, dtype, normalize, precision, the input's path, sha256 and line range.
+Both are renamed into place only when complete.
+
+Precision. ``amp`` (:mod:`sncse.amp`) is ``auto`` by default: bf16 autocast on a CUDA device with native
+bf16 (fp16 on an older one), fp32 on the CPU: embedding a corpus is bulk work, where a GPU's bf16
+throughput matters most; ``amp="off"`` gives fp32 everywhere. The sidecar
+records what ran (``precision``: ``fp32``, ``bf16``, ``fp16``), and shards are merged only when their
+precisions agree, so rows from a CPU and a GPU never end up in one array unnoticed. A sidecar written
+before precision was recorded has none; its precision is unknown (``auto`` gave bf16 on a GPU, fp32 on a
+CPU), so such shards merge only with each other.
 
 Chunks. The input is embedded ``chunk_size`` lines at a time (one ``SentenceEncoder.encode`` call:
 repeated lines embedded once, length-sorted batches). Each finished chunk is saved atomically under
@@ -29,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config.schema import AmpMode
 from ..errors import DataError, SncseError
 from ..io import atomic_write, check_output_file, read_json, write_json
 from ..progress import forward_to, task
@@ -42,8 +51,8 @@ DTYPES = ("float32", "float16")
 DEFAULT_CHUNK_SIZE = 4096
 SIDECAR_VERSION = 1
 #: sidecar keys every shard of one corpus must share for the shards to be merged
-SHARED_KEYS = ("model", "pooler", "dim", "dtype", "normalize", "input_sha256", "input_lines", "format",
-               "chunk_size", "empty_lines")
+SHARED_KEYS = ("model", "pooler", "dim", "dtype", "normalize", "precision", "input_sha256", "input_lines",
+               "format", "chunk_size", "empty_lines")
 
 
 def sidecar_path(output: str | Path) -> Path:
@@ -115,13 +124,13 @@ def _chunks(path: Path, fmt: str, first: int, last: int, size: int) -> Iterator[
 
 
 def _embed_chunk(model: Any, texts: list[str], dim: int, batch_size: int, normalize: bool,
-                 dtype: str) -> np.ndarray:
+                 dtype: str, amp: str) -> np.ndarray:
     """One row per text; an empty text (allowed only with empty_lines="zero") gets a zero row."""
     out = np.zeros((len(texts), dim), dtype=np.float32)
     keep = [i for i, t in enumerate(texts) if t]
     if keep:
         out[keep] = model.encode([texts[i] for i in keep], batch_size=batch_size, normalize=normalize,
-                                 show_progress=True)
+                                 amp=amp, show_progress=True)
     return out.astype(dtype, copy=False)
 
 
@@ -153,10 +162,11 @@ def encode_file(
     pooler: str | None = None,
     device: str = "auto",
     model_name: str | None = None,
+    amp: AmpMode = "auto",
 ) -> dict[str, Any]:
     """Embed every line of ``input_path`` into ``output`` (``.npy``) and its sidecar; return the sidecar
     plus timing. ``model`` is a ``SentenceEncoder`` or anything ``SentenceEncoder.load`` takes (loaded
-    only after the input has been checked)."""
+    only after the input has been checked). ``amp``: the precision (module docstring)."""
     t_start = time.perf_counter()
     input_path = Path(input_path)
     shard = parse_shard(shard)
@@ -177,6 +187,7 @@ def encode_file(
         model_name = model_name or str(model)
         model = SentenceEncoder.load(str(model), pooler=pooler, device=device)
     info = _model_meta(model, model_name)
+    info["precision"] = model.precision(amp) if callable(getattr(model, "precision", None)) else None
     meta = {**info, "normalize": normalize, "dtype": dtype, "input": str(input_path.resolve()),
             "input_sha256": scan.sha256, "input_lines": scan.lines, "format": scan.format,
             "chunk_size": chunk_size, "empty_lines": empty_lines, "shard": str(shard), "line_range": [first, last]}
@@ -196,7 +207,7 @@ def encode_file(
                     advance(len(texts))
                     continue
                 with forward_to(advance):  # encode's own progress, on this one bar
-                    block = _embed_chunk(model, texts, info["dim"], batch_size, normalize, dtype)
+                    block = _embed_chunk(model, texts, info["dim"], batch_size, normalize, dtype, amp)
                 advance(len(texts) - len(dict.fromkeys(t for t in texts if t)))  # repeats, empties: done too
                 with atomic_write(path, "wb", encoding=None) as fh:
                     np.save(fh, block)
@@ -222,6 +233,10 @@ def encode_file(
             "total_seconds": round(time.perf_counter() - t_start, 3)}
 
 
+def _precision(sidecar: dict[str, Any]) -> str:
+    return str(sidecar.get("precision") or "unrecorded (an older sidecar)")
+
+
 def merge_shards(shards: Sequence[str | Path], output: str | Path) -> dict[str, Any]:
     """Join the ``.npy`` outputs of ``encode_file(..., shard="K/N")`` for K = 1..N into ``output``: the
     array (and sidecar) one unsharded run writes. Refuses shards of different runs, and gaps or overlaps."""
@@ -234,6 +249,9 @@ def merge_shards(shards: Sequence[str | Path], output: str | Path) -> dict[str, 
     cars = sorted(((read_sidecar(p), p) for p in paths), key=lambda cp: cp[0]["line_range"][0])
     ref, ref_path = cars[0]
     for car, p in cars[1:]:
+        if car.get("precision") != ref.get("precision"):
+            raise DataError(f"precision {_precision(car)}, {ref_path.name} {_precision(ref)}: shards of mixed "
+                            "precision are not merged; encode every shard with the same amp setting", path=p)
         for key in SHARED_KEYS:
             if car.get(key) != ref.get(key):
                 raise DataError(f"not a shard of the same run as {ref_path}: {key}={car.get(key)!r} there "

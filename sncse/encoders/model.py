@@ -21,6 +21,7 @@ from torch import nn
 
 from .. import registry
 from ..amp import autocast
+from ..amp import precision as amp_precision
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, AmpMode, MlpMode, ModelConfig, choices
 from ..errors import SncseError
 from ..progress import task
@@ -36,6 +37,36 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+class _HostCopies:
+    """Rows computed on ``device`` -> ``out`` (a host tensor), ``depth`` batches in flight: on CUDA each
+    batch is copied to pinned host memory without waiting (``non_blocking``), and a batch's rows are
+    written into ``out`` once its copy has finished, so the host never waits for the batch just queued."""
+
+    def __init__(self, out: torch.Tensor, device: torch.device, depth: int = 2):
+        self.out, self.device, self.cuda, self.depth = out, device, device.type == "cuda", depth
+        self.pending: list[tuple[list[int], torch.Tensor, Any]] = []
+
+    def add(self, rows: list[int], values: torch.Tensor) -> None:
+        if not self.cuda:
+            self.out[rows] = values
+            return
+        host = values.to("cpu", non_blocking=True)  # into pinned memory, asynchronously
+        done = torch.cuda.Event()
+        done.record(torch.cuda.current_stream(self.device))
+        self.pending.append((rows, host, done))
+        while len(self.pending) > self.depth:
+            self._land()
+
+    def _land(self) -> None:
+        rows, host, done = self.pending.pop(0)
+        done.synchronize()
+        self.out[rows] = host
+
+    def finish(self) -> None:
+        while self.pending:
+            self._land()
 
 
 class SentenceEncoder(nn.Module):
@@ -191,10 +222,12 @@ class SentenceEncoder(nn.Module):
         amp: AmpMode = "auto",
         show_progress: bool = True,
     ) -> np.ndarray | torch.Tensor:
-        """Embed ``sentences`` -> (N, H) float32, in input order.
+        """Embed ``sentences`` -> (N, H) float32, in input order (``convert_to="tensor"``: a CPU tensor).
 
         Each distinct sentence is encoded once, and batches are formed from length-sorted sentences
         so that little padding is computed. Evaluation mode: dropout off, training-only head off.
+        ``amp``: the precision (:mod:`sncse.amp`; ``off`` is fp32). On CUDA each finished batch is copied
+        to the host while the next one runs, so the device holds a few batches, never all N vectors.
         """
         if isinstance(sentences, str):
             raise TypeError("encode() takes a list of sentences, not a single string")
@@ -205,7 +238,8 @@ class SentenceEncoder(nn.Module):
         unique = list(dict.fromkeys(sentences))
         ids = self.tokenize(unique, view=view, max_length=self.inference_max_length)
         order = sorted(range(len(unique)), key=lambda i: -len(ids[i]))
-        out = torch.empty((len(unique), self.hidden_size), dtype=torch.float32, device=device)
+        out = torch.empty((len(unique), self.hidden_size), dtype=torch.float32)
+        copies = _HostCopies(out, device)
         ctx = task("encoding", total=len(unique), unit="sent") if show_progress else nullcontext(lambda n: None)
         with ctx as advance:
             for start in range(0, len(order), batch_size):
@@ -213,14 +247,19 @@ class SentenceEncoder(nn.Module):
                 batch = self.collate([ids[i] for i in idx], device=device)
                 with autocast(device, amp):
                     emb = self(**batch)
-                out[torch.as_tensor(idx, device=device)] = emb.float()
+                copies.add(idx, emb.float())
                 advance(len(idx))
+        copies.finish()
         self.train(was_training)
         if normalize:
             out = torch.nn.functional.normalize(out, dim=-1)
         index = {s: i for i, s in enumerate(unique)}
-        result = out[torch.as_tensor([index[s] for s in sentences], dtype=torch.long, device=device)] if sentences else out[:0]
-        return result.cpu().numpy() if convert_to == "numpy" else result
+        result = out[torch.as_tensor([index[s] for s in sentences], dtype=torch.long)] if sentences else out[:0]
+        return result.numpy() if convert_to == "numpy" else result
+
+    def precision(self, amp: AmpMode = "auto") -> str:
+        """What ``encode(amp=amp)`` computes in on this model's device: ``fp32``, ``bf16`` or ``fp16``."""
+        return amp_precision(self.device, amp)
 
     def similarity(self, a: Sequence[str], b: Sequence[str], batch_size: int = 128) -> np.ndarray:
         """Cosine similarity matrix (len(a), len(b))."""

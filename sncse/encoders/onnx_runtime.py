@@ -219,6 +219,10 @@ class OnnxEncoder:
 
         return torch.from_numpy(np.ascontiguousarray(result))
 
+    def precision(self, amp: str = "auto") -> str:
+        """What ``encode`` computes in: the graph's weights, ``fp32`` or the quantization (``amp`` is ignored)."""
+        return str(self.onnx_info.get("quantize") or "fp32")
+
     def similarity(self, a: Sequence[str], b: Sequence[str], batch_size: int = 128) -> np.ndarray:
         """Cosine similarity matrix (len(a), len(b))."""
         ea = self.encode(a, batch_size=batch_size, normalize=True, show_progress=False)

@@ -14,8 +14,12 @@ Schema (``SCHEMA_VERSION`` 1)::
       "transfer": {"protocol", "tasks": {"mr": {"acc", "devacc", "ndev", "ntest", ...}}, "avg"},   # optional
       "align": {"align", "uniform", "positive_pairs", "sentences", ...},                            # optional
       "published": [{"name", "source", "where", "published": true, "scores", "avg"}, ...],
-      "meta": {"sentences", "encode_seconds", "seconds", "device", "batch_size", "sncse_version", "created"}
+      "meta": {"sentences", "encode_seconds", "seconds", "device", "precision", "batch_size", "sncse_version",
+               "created"}
     }
+
+``meta.precision`` is what the encoder computed in: ``fp32``, ``bf16`` or ``fp16`` (``sncse.amp``), or an
+ONNX graph's quantization (``int8``); null for an encoder that does not say.
 
 All correlations and accuracies are x100. ``spearman`` of STS12-16 is the "all" aggregation.
 """

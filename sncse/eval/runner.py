@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..config.schema import AmpMode
 from ..data.tasks import TaskPlan, parse_tasks
 from ..errors import SncseError
 from .published import PUBLISHED_STS, PUBLISHED_TRANSFER, as_dict
@@ -75,12 +76,15 @@ def run_eval(
     columns: str | list[str] | None = None,
     skip_bad_rows: bool = False,
     pair_scores: str | Path | None = None,
+    amp: AmpMode = "off",
 ) -> dict[str, Any]:
     """Evaluate ``model`` (a path/name for ``sncse.load``, ONNX exports included, or a loaded encoder) -> result dict.
 
     ``pairs``: scored pair files (``sncse.data.pairs.load_pairs`` with ``columns``/``skip_bad_rows``),
     each reported as task ``<file stem>``. ``pair_scores``: also write every STS pair's cosine and gold
-    score there (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on).
+    score there (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on). ``amp``: the
+    precision of the encoder's forward (:mod:`sncse.amp`): ``off`` (fp32, as the papers' numbers) by
+    default; ``meta.precision`` of the result records what ran.
     """
     from .. import load
     from .alignment import evaluate_alignment
@@ -101,7 +105,9 @@ def run_eval(
     else:
         encoder = model
         model_name = model_name or getattr(encoder, "base_encoder", None) or type(encoder).__name__
-    embed = encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress)
+    # what the encoder computes in, known before any work (fp16 on a CPU fails here); None if it cannot say
+    precision = encoder.precision(amp) if callable(getattr(encoder, "precision", None)) else None
+    embed = encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress, amp=amp)
     sts = (evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit, keep_pairs=pair_scores is not None)
            if plan.sts else None)
     written = None
@@ -124,7 +130,8 @@ def run_eval(
     return build_result(
         model_name, getattr(encoder, "pooler_name", pooler), mode, sts=sts, transfer=transfer, align=align,
         published=published,
-        meta={"seconds": round(time.perf_counter() - start, 2), "device": device_str, "batch_size": batch_size,
+        meta={"seconds": round(time.perf_counter() - start, 2), "device": device_str, "precision": precision,
+              "batch_size": batch_size,
               "tasks_spec": tasks, **({"pairs": [str(p) for p in pairs]} if pairs else {}),
               **({"pair_scores": written} if written else {})},
     )

@@ -141,12 +141,13 @@ def embed_tasks(tasks: Sequence[STSTask], embed: Embedder) -> dict[str, np.ndarr
     return lookup
 
 
-def encoder_embedder(model: Any, batch_size: int = 128, show_progress: bool = True) -> Embedder:
-    """Wrap a ``SentenceEncoder`` (or anything with ``encode(list, batch_size=...)``) as an Embedder."""
+def encoder_embedder(model: Any, batch_size: int = 128, show_progress: bool = True, amp: str = "off") -> Embedder:
+    """Wrap a ``SentenceEncoder`` (or anything with ``encode(list, batch_size=...)``) as an Embedder that
+    encodes in the precision ``amp`` (:mod:`sncse.amp`; ``off``: fp32)."""
 
     def embed(sentences: list[str]) -> np.ndarray:
         try:
-            return model.encode(sentences, batch_size=batch_size, show_progress=show_progress)
+            return model.encode(sentences, batch_size=batch_size, show_progress=show_progress, amp=amp)
         except TypeError:  # e.g. sentence-transformers' encode has show_progress_bar instead
             return np.asarray(model.encode(sentences, batch_size=batch_size))
 
@@ -162,16 +163,18 @@ def evaluate_sts(
     limit: int | None = None,
     show_progress: bool = True,
     keep_pairs: bool = False,
+    amp: str = "off",
 ) -> dict[str, Any]:
     """Evaluate ``model`` (a ``SentenceEncoder`` or a function list[str] -> (N, H) array) on STS.
 
     Returns ``{"tasks": {task: {...}}, "avg": float, "mode", "protocol", "sentences", "encode_seconds"}``;
-    ``keep_pairs``: every task also holds its per-pair scores (:func:`score_task`).
+    ``keep_pairs``: every task also holds its per-pair scores (:func:`score_task`). ``amp``: the
+    precision a ``SentenceEncoder`` encodes in (``off``: fp32, the papers').
     """
     names = sts_tasks(tasks, mode)
     loaded = load_tasks(names, mode, root=root, limit=limit)
     embed = model if callable(model) and not hasattr(model, "encode") else encoder_embedder(
-        model, batch_size=batch_size, show_progress=show_progress)
+        model, batch_size=batch_size, show_progress=show_progress, amp=amp)
     start = time.perf_counter()
     lookup = embed_tasks(loaded, embed)
     seconds = time.perf_counter() - start

@@ -5,7 +5,7 @@ aside until the new one is complete, so a crash at any moment leaves a readable 
 instant between the two renames, ``.last.old/``, which :func:`find_resume_dir` also accepts).
 
 ``trainer_state.pt`` holds what exact resumption needs beyond the weights: optimizer, scheduler and
-grad-scaler states, the random generators of every process, the sampler position, the step, the
+grad-scaler states, the random generators of every process (``sncse.train.seed``), the sampler position, the step, the
 best dev score so far and the running counters. It loads with ``torch.load(weights_only=True)``.
 """
 
@@ -76,12 +76,28 @@ def find_resume_dir(run_dir: str | Path) -> Path | None:
 
 
 def load_trainer_state(directory: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """``trainer_state.pt``, its optimizer and scaler states on ``map_location`` (the training device) and
+    its random-generator states on the CPU, whatever the device: the generators take CPU states only."""
     path = Path(directory) / STATE_FILE
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a truncated or foreign file: the unpickler raises many kinds
         raise SncseError(f"cannot read the training state ({exc}); start the run again instead of resuming it", path=path,
                          setting="resume") from None
+    device = torch.device(map_location)
+    if device.type == "cpu":
+        return state
+    return {k: v if k == "rng" else _to_device(v, device) for k, v in state.items()}
+
+
+def _to_device(value: Any, device: torch.device) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_device(v, device) for v in value)
+    return value
 
 
 def _backbone_state(directory: Path) -> dict[str, torch.Tensor]:

@@ -8,9 +8,10 @@ STS-B dev; ``train.dev_file`` puts a scored-pairs file of one's own in their pla
 sentence lists and gold scores) can be passed in Python.
 
 The score is computed by the code ``sncse eval`` runs: ``SentenceEncoder.encode`` (each distinct
-sentence once, length-sorted batches, precision per ``train.amp``) and :func:`sncse.eval.sts.score_task`
-(cosines rounded to ``COSINE_DECIMALS``, Spearman over all pairs). So the number a run selects on is
-the number ``sncse eval RUN --mode dev`` prints for STS-B on that checkpoint. One evaluation
+sentence once, length-sorted batches, precision per ``eval.amp``, fp32 by default as ``sncse eval``'s)
+and :func:`sncse.eval.sts.score_task` (cosines rounded to ``COSINE_DECIMALS``, Spearman over all pairs).
+So the number a run selects on is the number ``sncse eval RUN --mode dev`` prints for STS-B on that
+checkpoint, on any device. One evaluation
 tokenizes the ~2,900 distinct STS-B dev sentences again (tens of milliseconds) and otherwise costs
 what ``encode`` costs.
 """
@@ -37,7 +38,7 @@ class DevEvaluator:
     against ``gold[i]``; ``name`` is the metric's name in ``metrics.jsonl`` (``dev_stsb``)."""
 
     def __init__(self, sentences1: Sequence[str], sentences2: Sequence[str], gold: Sequence[float],
-                 name: str = "dev", batch_size: int = 128, amp: AmpMode = "auto", source: str | None = None):
+                 name: str = "dev", batch_size: int = 128, amp: AmpMode = "off", source: str | None = None):
         s1, s2, scores = list(sentences1), list(sentences2), np.asarray(gold, dtype=np.float64)
         if not len(s1) == len(s2) == len(scores):
             raise SncseError(f"dev pairs '{name}': {len(s1)} first sentences, {len(s2)} second sentences and "
@@ -52,7 +53,7 @@ class DevEvaluator:
 
     @classmethod
     def from_sts(cls, task: str = "stsb", limit: int | None = None, root: str | Path | None = None,
-                 batch_size: int = 128, amp: AmpMode = "auto") -> DevEvaluator:
+                 batch_size: int = 128, amp: AmpMode = "off") -> DevEvaluator:
         """The dev split of an STS task (STS-B dev, SICK-R trial); ``limit``: its first N pairs, as
         ``sncse eval --mode dev --limit N``."""
         (loaded,) = load_tasks([task], mode="dev", root=root, limit=limit)
@@ -61,7 +62,7 @@ class DevEvaluator:
 
     @classmethod
     def from_file(cls, path: str | Path, columns: str | None = None, limit: int | None = None,
-                  batch_size: int = 128, amp: AmpMode = "auto") -> DevEvaluator:
+                  batch_size: int = 128, amp: AmpMode = "off") -> DevEvaluator:
         """Scored pairs from ``path`` (TSV, CSV or JSONL, as ``sncse eval --pairs``; ``columns`` as there);
         the metric is ``dev_<file stem>``, and :attr:`source` names the file."""
         from ..data.pairs import load_pairs

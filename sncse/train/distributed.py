@@ -10,20 +10,40 @@ over the global batch, exactly as on one device with the concatenated batch.
 
 ``torchrun --nproc_per_node N -m sncse_cli.main train ...`` sets ``RANK``/``WORLD_SIZE``/
 ``LOCAL_RANK``; NCCL is used on CUDA, gloo on CPU. Evaluation and checkpoints happen on rank 0.
+
+Failures. A collective waits for every process, so an error on one process must not leave the others
+waiting: work done by rank 0 alone (preparing the run directory, the token cache, the dev evaluator,
+evaluating, saving) runs through :meth:`DistContext.on_main`, whose closing broadcast tells every rank
+whether it succeeded (the others then stop with :class:`PeerFailure`); and a process that fails leaves
+the process group without a barrier (``close(ok=False)``), so that it exits at once and its peers'
+next collective fails instead of waiting (``train.dist_timeout`` bounds the wait where a backend
+notices no lost peer).
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 
+from ..errors import SncseError
+
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class PeerFailure(SncseError):
+    """Another process of the launch failed (it reports its own error): one line, exit status 1."""
+
+    exit_code = 1
 
 
 @dataclass
@@ -74,11 +94,36 @@ class DistContext:
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
-    def close(self) -> None:
+    def on_main(self, fn: Callable[[], T], doing: str, share: bool = False) -> T | None:
+        """``fn()`` on rank 0 alone, then a broadcast that tells every rank how it went (a collective:
+        call it on every rank). A failure raises everywhere: the error itself on rank 0,
+        :class:`PeerFailure` naming it on the others. Returns ``fn()``'s result on rank 0 (on every rank
+        with ``share``, which broadcasts it) and None on the others. ``doing`` says what ``fn`` does, for
+        the others' error ("building the dev evaluator")."""
+        if not self.enabled:
+            return fn()
+        result: T | None = None
+        error: BaseException | None = None
+        if self.is_main:
+            try:
+                result = fn()
+            except BaseException as exc:  # every rank must hear of it, KeyboardInterrupt included
+                error = exc
+        failure = f"{type(error).__name__}: {error}" if error is not None else None
+        failure, shared = self.broadcast_object((failure, result if share and error is None else None))
+        if error is not None:
+            raise error
+        if failure is not None:
+            raise PeerFailure(f"process 0 failed while {doing} ({failure})")
+        return shared if share else result
+
+    def close(self, ok: bool = True) -> None:
+        """Leave the process group. ``ok``: every rank reaches this point (a barrier first: a rank that
+        destroys the group while another still works aborts that process under gloo); after a failure
+        the group goes at once, so that this process exits and the others' collectives fail."""
         if self.initialized_here and dist.is_initialized():
-            # every rank reaches this point before the group goes: a rank that destroys it while
-            # another still works aborts the process under gloo ("terminate called ...")
-            dist.barrier()
+            if ok:
+                dist.barrier()
             dist.destroy_process_group()
 
 
@@ -107,10 +152,11 @@ def is_main_process() -> bool:
     return launch_rank() == 0
 
 
-def init_distributed(device: str = "auto") -> tuple[DistContext, torch.device | None]:
+def init_distributed(device: str = "auto", timeout: float | None = None) -> tuple[DistContext, torch.device | None]:
     """Join the process group that ``torchrun`` describes in the environment (no-op for one process).
 
     Returns the context and, in a multi-process run on CUDA, this process's device (``cuda:LOCAL_RANK``).
+    ``timeout``: seconds a collective waits for the other processes before it fails (None: torch's default).
     """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
@@ -124,7 +170,8 @@ def init_distributed(device: str = "auto") -> tuple[DistContext, torch.device | 
         torch.cuda.set_device(dev)
     here = False
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo",
+                                timeout=datetime.timedelta(seconds=timeout) if timeout else None)
         here = True
     ctx = DistContext(rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=local, initialized_here=here)
     log.info("distributed: rank %d of %d (%s)", ctx.rank, ctx.world_size, dist.get_backend())

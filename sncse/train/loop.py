@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..amp import precision
 from ..config import Config, dump_yaml, load_config, to_dict
 from ..config.loader import ENV_CONFIG
 from ..data.batching import BatchSampler, Collator, Position, TrainBatch, batches, duplicate_groups
@@ -41,9 +42,9 @@ from ..progress import task
 from ..runinfo import write_run_info
 from .checkpoint import find_resume_dir, load_model_weights, load_trainer_state, save_checkpoint
 from .dev_eval import DevEvaluator
-from .distributed import DistContext, init_distributed
+from .distributed import DistContext, PeerFailure, init_distributed
 from .metrics import MetricsWriter, truncate_metrics
-from .seed import rng_state, seed_everything, set_rng_state
+from .seed import derived_seed, rng_state, seed_everything, set_rng_state
 from .step import TrainStep, build_loss, build_model, build_train_step
 
 log = logging.getLogger(__name__)
@@ -237,9 +238,8 @@ class Trainer:
         options = {"format": examples.format, "limit": cfg.data.limit, "end_with_period": cfg.data.end_with_period}
         digest = file_digest(find_data_file(cfg.data.train_file))
         # rank 0 tokenizes and writes the cache; the others then read it
-        if self.dist.is_main:
-            data = cached_tokenize(model, examples, views, cache_dir, digest, **options)
-        self.dist.barrier()
+        data = self.dist.on_main(lambda: cached_tokenize(model, examples, views, cache_dir, digest, **options),
+                                 "tokenizing the training data")
         if not self.dist.is_main:
             data = cached_tokenize(model, examples, views, cache_dir, digest, write=False, **options)
         log.info("training data: %d examples, views %s", len(data), ", ".join(views))
@@ -247,16 +247,12 @@ class Trainer:
 
     def setup(self) -> None:
         cfg = self.cfg
-        self.dist, dist_device = init_distributed(cfg.train.device)
+        self.dist, dist_device = init_distributed(cfg.train.device, timeout=cfg.train.dist_timeout)
         self._check_world_size()
         check_run_dir(self.out, self.resume, self.overwrite)
         self.device = dist_device or resolve_device(cfg.train.device)
-        self.dist.barrier()
-        if self.dist.is_main:
-            if self.overwrite:
-                clear_run_dir(self.out)
-            self.out.mkdir(parents=True, exist_ok=True)
-        self.dist.barrier()
+        self.dist.barrier()  # every rank has checked the directory before rank 0 changes it
+        self.dist.on_main(self._prepare_run_dir, "preparing the run directory")
 
         seed_everything(cfg.train.seed)
         loss_views = tuple(build_loss(cfg.loss).views)
@@ -277,23 +273,37 @@ class Trainer:
         cuda = self.device.type == "cuda"
         self.collator = Collator(self.data, pad_to_multiple_of=8 if cuda else None,
                                  fixed_length=cfg.model.max_length if cfg.train.compile else None)
-        if cfg.train.eval_steps > 0 and self.dist.is_main:
-            if cfg.train.dev_file:
-                self.evaluator = DevEvaluator.from_file(cfg.train.dev_file, columns=cfg.train.dev_columns,
-                                                        limit=cfg.train.eval_limit, batch_size=cfg.eval.batch_size,
-                                                        amp=cfg.train.amp)
-            else:
-                self.evaluator = DevEvaluator.from_sts("stsb", limit=cfg.train.eval_limit,
-                                                       batch_size=cfg.eval.batch_size, amp=cfg.train.amp)
+        if cfg.train.eval_steps > 0:
+            self.evaluator = self.dist.on_main(self._build_evaluator, "building the dev evaluator")
         if self.resume:
             self._restore()
-        elif self.dist.is_main:
-            truncate_metrics(self.out / "metrics.jsonl", 0)
         self.clock = TrainClock(self.device, total=self._train_seconds)
         self.window = LossWindow(self.device)
-        if self.dist.is_main:
-            self._write_run_files()
-        self.metrics = MetricsWriter(self.out, tensorboard=cfg.train.tensorboard, enabled=self.dist.is_main)
+        opened = self.dist.on_main(self._open_run_files, "writing the run files")
+        self.metrics = opened if opened is not None else MetricsWriter(self.out, enabled=False)
+
+    def _prepare_run_dir(self) -> None:
+        if self.overwrite:
+            clear_run_dir(self.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+
+    def _build_evaluator(self) -> DevEvaluator:
+        """The dev evaluation (rank 0): ``train.dev_file`` or STS-B dev, in the precision of ``eval.amp``."""
+        cfg = self.cfg
+        try:
+            precision(self.device, cfg.eval.amp)  # fp16 on a CPU is refused now, not at the first evaluation
+        except SncseError as exc:
+            raise ConfigError(f"key 'eval.amp': {exc}") from None
+        options = {"limit": cfg.train.eval_limit, "batch_size": cfg.eval.batch_size, "amp": cfg.eval.amp}
+        if cfg.train.dev_file:
+            return DevEvaluator.from_file(cfg.train.dev_file, columns=cfg.train.dev_columns, **options)
+        return DevEvaluator.from_sts("stsb", **options)
+
+    def _open_run_files(self) -> MetricsWriter:
+        """``metrics.jsonl`` cut to the step the run starts from, ``config.yaml``, ``run.json`` (rank 0)."""
+        truncate_metrics(self.out / "metrics.jsonl", self.global_step)
+        self._write_run_files()
+        return MetricsWriter(self.out, tensorboard=self.cfg.train.tensorboard, enabled=True)
 
     def _log_dedup(self) -> None:
         groups = self.sampler.groups
@@ -322,8 +332,6 @@ class Trainer:
         ckpt = find_resume_dir(self.out)
         if ckpt is None:
             log.warning("%s: no checkpoint to resume from; starting from step 0", self.out)
-            if self.dist.is_main:
-                truncate_metrics(self.out / "metrics.jsonl", 0)
             return
         saved_cfg = self.out / "config.yaml"
         if saved_cfg.exists():
@@ -338,19 +346,27 @@ class Trainer:
         step_fn.scheduler.load_state_dict(state["scheduler"])
         if step_fn.amp.scaler is not None and state.get("scaler"):
             step_fn.amp.scaler.load_state_dict(state["scaler"])
-        rngs = state["rng"]
-        if len(rngs) != self.dist.world_size:
-            log.warning("checkpoint has RNG states of %d processes, this run has %d: dropout masks will differ "
-                        "from an uninterrupted run", len(rngs), self.dist.world_size)
-        set_rng_state(rngs[self.dist.rank % len(rngs)])
         self.global_step = int(state["step"])
+        self._restore_rng(state["rng"])
         self.position = Position.from_dict(state["position"])
         self.best_score, self.best_step = state.get("best_score"), state.get("best_step")
         self._train_seconds = float(state.get("train_seconds", 0.0))
         self.last_loss = state.get("last_loss")
-        if self.dist.is_main:
-            truncate_metrics(self.out / "metrics.jsonl", self.global_step)
         log.info("resumed from %s at step %d", ckpt, self.global_step)
+
+    def _restore_rng(self, saved: list[dict[str, Any]]) -> None:
+        """Each process restores the generators it saved; where the number of processes changed, every
+        process gets fresh ones of its own instead (one saved state shared by several processes would
+        give them the same dropout masks)."""
+        fresh = derived_seed(self.cfg.train.seed, self.global_step, self.dist.rank)
+        if len(saved) == self.dist.world_size:
+            set_rng_state(saved[self.dist.rank], self.device, fresh_seed=fresh)
+            return
+        if self.dist.is_main:
+            log.warning("the checkpoint holds the random states of %d process(es), this run has %d: every process "
+                        "gets fresh ones derived from the run's seed, the step and its rank (dropout masks differ "
+                        "from an uninterrupted run)", len(saved), self.dist.world_size)
+        seed_everything(fresh)
 
     @property
     def model(self) -> SentenceEncoder:
@@ -400,7 +416,7 @@ class Trainer:
             "optimizer": step_fn.optimizer.state_dict(),
             "scheduler": step_fn.scheduler.state_dict(),
             "scaler": step_fn.amp.scaler.state_dict() if step_fn.amp.scaler is not None else None,
-            "rng": self.dist.gather_objects(rng_state()),
+            "rng": self.dist.gather_objects(rng_state(self.device)),
             "best_score": self.best_score,
             "best_step": self.best_step,
             "train_seconds": self.train_seconds,
@@ -410,42 +426,51 @@ class Trainer:
 
     def save_last(self) -> None:
         state = self._state()  # a collective in multi-process runs: every rank builds it
-        if self.dist.is_main:
-            save_checkpoint(self.model, self.out, "last", state)
-        self.dist.barrier()
+        self.dist.on_main(lambda: save_checkpoint(self.model, self.out, "last", state), "saving last/")
 
     def evaluate(self) -> float | None:
         """Dev score on rank 0; ``best/`` is written when it improves. Every rank learns the best."""
-        score = None
-        if self.dist.is_main and self.evaluator is not None:
-            score = self.evaluator(self.model)
-            record: dict[str, Any] = {"step": self.global_step, self.evaluator.name: round(score, 4)}
-            if self.evaluator.source is not None:
-                record["dev_file"] = self.evaluator.source  # which file the selection score came from
-            self.metrics.write(record)
-            improved = self.best_score is None or score > self.best_score
-            log.info("step %d: %s %.2f%s", self.global_step, self.evaluator.name, score,
-                     " (best)" if improved else "")
-            if improved:
-                self.best_score, self.best_step = score, self.global_step
-                save_checkpoint(self.model, self.out, "best")
-        self.best_score, self.best_step = self.dist.broadcast_object((self.best_score, self.best_step))
+        score, self.best_score, self.best_step = self.dist.on_main(self._evaluate_main, "evaluating on the dev set",
+                                                                   share=True)
         return score
+
+    def _evaluate_main(self) -> tuple[float | None, float | None, int | None]:
+        if self.evaluator is None:
+            return None, self.best_score, self.best_step
+        score = self.evaluator(self.model)
+        record: dict[str, Any] = {"step": self.global_step, self.evaluator.name: round(score, 4)}
+        if self.evaluator.source is not None:
+            record["dev_file"] = self.evaluator.source  # which file the selection score came from
+        self.metrics.write(record)
+        improved = self.best_score is None or score > self.best_score
+        log.info("step %d: %s %.2f%s", self.global_step, self.evaluator.name, score, " (best)" if improved else "")
+        if improved:
+            self.best_score, self.best_step = score, self.global_step
+            save_checkpoint(self.model, self.out, "best")
+        return score, self.best_score, self.best_step
 
     # -------------------------------------------------------------------- the loop
     def run(self) -> Path:
+        """Train; on an error in a multi-process run, log which process failed and leave the process group
+        without waiting for the others (they fail at their next collective), then raise it."""
         wall_start = time.perf_counter()
+        ok = False
         try:
             self.setup()
             self.fit()
             results = self._results(time.perf_counter() - wall_start)
-            if self.dist.is_main:
-                write_json(self.out / "results.json", results)
+            self.dist.on_main(lambda: write_json(self.out / "results.json", results), "writing results.json")
+            ok = True
+        except BaseException as exc:
+            if self.dist.enabled and not isinstance(exc, PeerFailure):
+                log.error("process %d of %d failed: %s: %s", self.dist.rank, self.dist.world_size,
+                          type(exc).__name__, exc)
+            raise
         finally:
             self.close()
             if hasattr(self, "metrics"):
                 self.metrics.close()
-            self.dist.close()
+            self.dist.close(ok=ok)
         return self.out
 
     def fit(self) -> None:
@@ -521,6 +546,7 @@ class Trainer:
             "best_dev": round(self.best_score, 4) if self.best_score is not None else None,
             "dev_metric": self.evaluator.name if self.evaluator is not None else None,
             "dev_file": cfg.train.dev_file,
+            "dev_precision": precision(self.device, cfg.eval.amp) if self.evaluator is not None else None,
             "steps": self.global_step,
             "epochs": round(self.global_step / max(1, self.sampler.steps_per_epoch), 4),
             "examples": len(self.data),

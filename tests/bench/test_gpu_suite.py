@@ -1,10 +1,10 @@
 """The GPU suite (bench/gpu_suite.sh) end to end in its CPU dry run, and its target report.
 
-The dry run is the GPU command with tiny sizes: every part runs (training throughput against
-sentence-transformers, STS evaluation speed, the export check, a short SNCSE run through the CLI, the
-profile; the memory part has its own test), and the files it leaves under OUT are what the device tool
-would bring back. One run serves
-every test here; the tests read its files. No time is asserted.
+The dry run is the GPU command with tiny sizes: every part runs (the CUDA tests, which skip on the CPU,
+training throughput against sentence-transformers, STS evaluation speed, the export check, a short
+SNCSE run through the CLI, the profile; the memory part has its own test), and the files it leaves
+under OUT are what the device tool would bring back. One run serves every test here; the tests read
+its files. No time is asserted; that the part limits fit the budget is checked by the script itself.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
-PARTS_RUN = ("a", "b", "d", "c", "f")
+PARTS_RUN = ("g", "a", "b", "d", "c", "f")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def dry_run(data_root, tmp_path_factory) -> Path:
     # a CPU shared with other jobs: no part may be cut off. Part e (bench/memory.py, one subprocess per
     # row) is left to tests/bench/test_memory.py: here it would double this test's time.
     env = {**os.environ, "OUT": str(out), "PYTHON": sys.executable, "SNCSE_DATA": str(data_root),
-           "BUDGET_S": "1200", "LIMIT_SCALE": "4", "PARTS": "abdcf"}
+           "BUDGET_S": "1200", "LIMIT_SCALE": "3", "PARTS": "gabdcf"}
     proc = subprocess.run(["bash", str(BENCH / "gpu_suite.sh"), "--dry-run"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
@@ -44,6 +44,32 @@ def test_every_part_ran_and_the_log_came_back(dry_run):
     assert re.search(rf"^== part e: {expected_e}", log, re.M)
     assert "sentence-transformers" in log and "device: cpu" in log
     assert "== targets" in log and "not measured" in log  # CPU values never count as a target met
+    assert log.index("== part g") < log.index("== part a") < log.index("== part e") < log.index("== part b")
+
+
+def test_the_gpu_run_fits_its_budget_and_the_versions_are_recorded(dry_run):
+    log = (dry_run / "suite.log").read_text(encoding="utf-8")
+    limits = re.search(r"^== part limits, GPU run: (.*) = (\d+)s, \+ (\d+)s set-up \+ (\d+)s report = (\d+)s of (\d+)s$",
+                       log, re.M)
+    assert limits, log[:3000]
+    parts = dict(kv.split("=") for kv in limits[1].split())
+    assert list(parts) == list("gaebdcf") and sum(map(int, parts.values())) == int(limits[2])
+    assert int(limits[5]) <= int(limits[6]) == 450
+    versions = json.loads(re.search(r"^== versions (\{.*\})$", log, re.M)[1])
+    assert {"torch", "transformers", "sentence-transformers", "cuda", "driver", "gpu"} <= set(versions)
+    assert versions["lock_differs"] == {}  # the dry run runs on the locked versions
+    skipped = re.search(r"^(\d+) skipped, \d+ deselected in ", log, re.M)  # part g on a CPU: every CUDA test
+    assert skipped and int(skipped[1]) >= 5 and "needs CUDA" in log, log[:5000]
+
+
+def test_limits_over_the_budget_are_refused_before_anything_runs(tmp_path):
+    """--dry-run refuses part limits that do not fit the GPU run's budget (or its own), in a second."""
+    env = {**os.environ, "OUT": str(tmp_path), "PYTHON": sys.executable, "GPU_BUDGET_S": "400"}
+    proc = subprocess.run(["bash", str(BENCH / "gpu_suite.sh"), "--dry-run"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "error: the GPU run part limits exceed its budget by 50s" in proc.stdout + proc.stderr
+    assert "== part" not in (tmp_path / "suite.log").read_text(encoding="utf-8").replace("== part limits", "")
 
 
 def test_output_fits_what_the_device_tool_returns(dry_run):

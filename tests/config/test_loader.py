@@ -126,7 +126,7 @@ ENUMS = sorted(_enum_keys())
 
 
 def test_the_enum_keys_are_the_documented_ones():
-    assert ENUMS == ["data.batching", "data.format", "eval.mode", "model.mlp", "optim.fused", "train.amp"]
+    assert ENUMS == ["data.batching", "data.format", "eval.amp", "eval.mode", "model.mlp", "optim.fused", "train.amp"]
 
 
 @pytest.mark.parametrize("key", [k for k in ENUMS if k != "eval.mode"])  # eval.mode: docs/evaluation.md (--mode)
