@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOpt, console, handle_errors, state, write_json_output
+from .common import JsonOpt, console, handle_errors, path_plan, state, write_json_output
 from .config import ConfigOpt, SetOpt
 
 EPILOG = (
@@ -59,7 +59,8 @@ def train(
     if not reports:
         logging.getLogger().setLevel(logging.WARNING)
         state.quiet = True
-    run_dir = run_training(cfg, argv=["sncse", *sys.argv[1:]], resume=resume, overwrite=overwrite)
+    plan = path_plan(json_file).read(config, "the config file")
+    run_dir = run_training(cfg, argv=["sncse", *sys.argv[1:]], resume=resume, overwrite=overwrite, paths=plan)
     if not reports:
         return
     results = read_json(run_dir / "results.json")

@@ -24,7 +24,7 @@ from ..amp import autocast
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, AmpMode, MlpMode, ModelConfig, choices
 from ..errors import SncseError
 from ..progress import task
-from .files import HEAD_FILE, META_FILE
+from .files import HEAD_FILE, META_FILE, load_weights
 from .poolers import MLPHead, Pooler
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,24 @@ MASK_PLACEHOLDER = "[MASK]"
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """``auto`` (CUDA where there is one, else the CPU) or the device named; a device this machine
+    lacks (``cuda`` without CUDA, ``cuda:3`` with two GPUs) is an SncseError, not a failure later."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise SncseError(f"unknown device {str(device)!r}; use auto, cpu, cuda or cuda:N", setting="device") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SncseError(f"device {str(device)!r} is not available: this PyTorch build or machine has no "
+                             "CUDA GPU; use auto or cpu", setting="device")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise SncseError(f"device {str(device)!r} is not available: this machine has "
+                             f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0", setting="device")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise SncseError(f"device {str(device)!r} is not available on this machine; use auto or cpu", setting="device")
+    return dev
 
 
 class SentenceEncoder(nn.Module):
@@ -292,9 +307,7 @@ class SentenceEncoder(nn.Module):
             inference_max_length=meta.get("inference_max_length"),
         )
         if model.head is not None and spec.head_file is not None:
-            from safetensors.torch import load_file
-
-            model.head.load_state_dict(load_file(str(spec.head_file)))
+            model.head.load_state_dict(load_weights(spec.head_file))
         elif model.head is not None and model.mlp == "always":
             raise SncseError(f"{path}: the model uses its MLP head at inference but {HEAD_FILE} is missing")
         model.eval()

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..data.tasks import TaskPlan, parse_tasks
 from ..errors import SncseError
+from ..outputs import PathPlan
 from .published import PUBLISHED_STS, PUBLISHED_TRANSFER, as_dict
 from .results import build_result
 
@@ -75,14 +76,17 @@ def run_eval(
     columns: str | list[str] | None = None,
     skip_bad_rows: bool = False,
     pair_scores: str | Path | None = None,
+    paths: PathPlan | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` (a path/name for ``sncse.load``, ONNX exports included, or a loaded encoder) -> result dict.
 
     ``pairs``: scored pair files (``sncse.data.pairs.load_pairs`` with ``columns``/``skip_bad_rows``),
     each reported as task ``<file stem>``. ``pair_scores``: also write every STS pair's cosine and gold
-    score there (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on).
+    score there (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on). ``paths``:
+    the caller's plan of paths (its own outputs), checked with the evaluation's before any work.
     """
     from .. import load
+    from ..encoders.resolve import read_model
     from .alignment import evaluate_alignment
     from .pairs import evaluate_pairs, load_pair_files, merge_into_sts
     from .sts import encoder_embedder, evaluate_sts
@@ -93,6 +97,10 @@ def run_eval(
         raise SncseError("per-pair scores are kept for STS tasks only; the tasks requested hold none",
                          setting="tasks")
     check_data(plan, mode, root)
+    files = read_model(paths or PathPlan(), model).write(pair_scores, "the per-pair scores")
+    for p in pairs or []:
+        files.read(p, "a pairs file")
+    files.check()
     own = load_pair_files(pairs or [], columns, skip_bad_rows, reserved=plan.sts, limit=limit)
     start = time.perf_counter()
     if isinstance(model, str | Path):

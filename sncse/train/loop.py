@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import math
 import os
 import shutil
 import time
@@ -33,16 +34,18 @@ from ..data.corpus import file_digest, read_training_file
 from ..data.root import find_data_file
 from ..data.tokenized import TokenizedData, cached_tokenize, plan_views
 from ..encoders.model import SentenceEncoder, resolve_device
+from ..encoders.resolve import read_model
 from ..errors import ConfigError, SncseError
 from ..eval.results import RUN_EVAL_PATTERNS
 from ..io import atomic_write, read_json, write_json
 from ..losses.base import LossOutput
+from ..outputs import PathPlan
 from ..progress import task
 from ..runinfo import write_run_info
 from .checkpoint import find_resume_dir, load_model_weights, load_trainer_state, save_checkpoint
 from .dev_eval import DevEvaluator
 from .distributed import DistContext, init_distributed
-from .metrics import MetricsWriter, truncate_metrics
+from .metrics import METRICS_FILE, MetricsWriter, truncate_metrics
 from .seed import rng_state, seed_everything, set_rng_state
 from .step import TrainStep, build_loss, build_model, build_train_step
 
@@ -99,6 +102,21 @@ def check_run_dir(out: Path, resume: bool, overwrite: bool) -> None:
         if foreign:
             raise SncseError(f"overwriting only replaces sncse run directories; it also holds {foreign[:3]}",
                              path=out, setting="overwrite")
+
+
+def plan_paths(cfg: Config, paths: PathPlan | None = None) -> PathPlan:
+    """What a run reads (the training file, the dev file, a local encoder) and writes (the run
+    directory's files and checkpoints); resuming reads the run's own files, which are not inputs."""
+    out = Path(cfg.train.output_dir)
+    data = find_data_file(cfg.data.train_file)
+    plan = (paths or PathPlan()).read(data, "the training data", folder=data.is_dir())
+    read_model(plan.read(cfg.train.dev_file, "the dev file"), cfg.model.encoder, "the encoder")
+    plan.write(out, "the run directory", folder=True)
+    for name in ("config.yaml", "run.json", METRICS_FILE, "results.json"):
+        plan.write(out / name, f"the run's {name}")
+    for name in ("best", "last"):
+        plan.write(out / name, f"the run's {name}/ checkpoint", replaced=True)
+    return plan
 
 
 def clear_run_dir(out: Path) -> None:
@@ -202,8 +220,9 @@ class Trainer:
     """
 
     def __init__(self, cfg: Config, argv: list[str] | None = None, resume: bool = False, overwrite: bool = False,
-                 hooks: Sequence[StepHook] = ()):
+                 hooks: Sequence[StepHook] = (), paths: PathPlan | None = None):
         self.cfg, self.argv, self.resume, self.overwrite = cfg, argv, resume, overwrite
+        self.paths = paths  # the caller's plan of paths (its own outputs), checked with the run's
         self.out = Path(cfg.train.output_dir)
         self.dist = DistContext()
         self.step_fn: TrainStep | None = None
@@ -249,6 +268,7 @@ class Trainer:
         cfg = self.cfg
         self.dist, dist_device = init_distributed(cfg.train.device)
         self._check_world_size()
+        plan_paths(cfg, self.paths).check()
         check_run_dir(self.out, self.resume, self.overwrite)
         self.device = dist_device or resolve_device(cfg.train.device)
         self.dist.barrier()
@@ -419,13 +439,19 @@ class Trainer:
         score = None
         if self.dist.is_main and self.evaluator is not None:
             score = self.evaluator(self.model)
-            record: dict[str, Any] = {"step": self.global_step, self.evaluator.name: round(score, 4)}
+            defined = math.isfinite(score)
+            record: dict[str, Any] = {"step": self.global_step,
+                                      self.evaluator.name: round(score, 4) if defined else None}
             if self.evaluator.source is not None:
                 record["dev_file"] = self.evaluator.source  # which file the selection score came from
             self.metrics.write(record)
-            improved = self.best_score is None or score > self.best_score
-            log.info("step %d: %s %.2f%s", self.global_step, self.evaluator.name, score,
-                     " (best)" if improved else "")
+            improved = defined and (self.best_score is None or score > self.best_score)
+            if defined:
+                log.info("step %d: %s %.2f%s", self.global_step, self.evaluator.name, score,
+                         " (best)" if improved else "")
+            else:  # a constant gold score or constant cosines: the correlation does not exist
+                log.warning("step %d: %s is undefined (%s: the gold scores or the model's cosines are all equal); "
+                            "no checkpoint is selected on it", self.global_step, self.evaluator.name, score)
             if improved:
                 self.best_score, self.best_step = score, self.global_step
                 save_checkpoint(self.model, self.out, "best")
@@ -542,6 +568,8 @@ class Trainer:
         }
 
 
-def train(cfg: Config, argv: list[str] | None = None, *, resume: bool = False, overwrite: bool = False) -> Path:
-    """Train per ``cfg`` and return the run directory (see the module docstring for its layout)."""
-    return Trainer(cfg, argv=argv, resume=resume, overwrite=overwrite).run()
+def train(cfg: Config, argv: list[str] | None = None, *, resume: bool = False, overwrite: bool = False,
+          paths: PathPlan | None = None) -> Path:
+    """Train per ``cfg`` and return the run directory (see the module docstring for its layout);
+    ``paths``: the caller's plan of paths (its own outputs), checked with the run's before any work."""
+    return Trainer(cfg, argv=argv, resume=resume, overwrite=overwrite, paths=paths).run()
