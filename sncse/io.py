@@ -125,13 +125,24 @@ def _umask() -> int:
     return mask
 
 
+def umask_modes(path: str | Path) -> None:
+    """Give ``path`` (and, for a folder, everything under it) the mode a plain ``mkdir`` or ``open``
+    gives under the current umask: 0777 or 0666 less the umask. Some writers create 0700 folders
+    (``mkdtemp``) or 0600 files (safetensors), and a rename keeps that mode: unreadable to everyone
+    else however the umask is set."""
+    path = Path(path)
+    mask = _umask()
+    for p in [path, *(path.rglob("*") if path.is_dir() else ())]:
+        if not p.is_symlink():
+            os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
+
+
 def temp_dir_beside(target: str | Path) -> Path:
-    """A new empty folder beside ``target`` (on its file system, so it can be renamed into place) with
-    the mode a plain ``mkdir`` gives (0777 less the umask): ``mkdtemp``'s 0700 would otherwise stay
-    with the folder after the rename, unreadable to everyone else."""
+    """A new empty folder beside ``target`` (on its file system, so it can be renamed into place when
+    complete), with the umask's mode (:func:`umask_modes` it again once filled)."""
     target = Path(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    os.chmod(tmp, 0o777 & ~_umask())
+    umask_modes(tmp)
     return tmp
 
 

@@ -23,6 +23,7 @@ from .. import registry
 from ..amp import autocast
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, AmpMode, MlpMode, ModelConfig, choices
 from ..errors import SncseError
+from ..io import umask_modes
 from ..progress import task
 from .files import HEAD_FILE, META_FILE, load_weights
 from .poolers import MLPHead, Pooler
@@ -277,6 +278,8 @@ class SentenceEncoder(nn.Module):
             save_file({k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items()},
                       str(directory / HEAD_FILE))
         (directory / META_FILE).write_text(json.dumps(self.metadata(), indent=2) + "\n", encoding="utf-8")
+        for weights in directory.glob("*.safetensors"):  # safetensors writes 0600: follow the umask
+            umask_modes(weights)
         return directory
 
     @classmethod

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..analyze.runs import RunRecord, is_run_dir, read_run
 from ..errors import SncseError
-from ..io import atomic_write, temp_dir_beside
+from ..io import atomic_write, temp_dir_beside, umask_modes
 from ..outputs import PathPlan
 from .hf import export_hf, keeps_head
 from .model_card import model_card
@@ -153,6 +153,7 @@ def export(source: str | Path, output: str | Path, fmt: str = "sentence-transfor
         with atomic_write(tmp / "README.md") as fh:
             fh.write(model_card(model, fmt, str(source), run=run, verification=verification, onnx=onnx_info))
         files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        umask_modes(tmp)  # as readable as the user's other folders, whatever each writer chose
         _move_into_place(tmp, output)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

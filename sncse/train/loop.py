@@ -271,6 +271,14 @@ class Trainer:
         plan_paths(cfg, self.paths).check()
         check_run_dir(self.out, self.resume, self.overwrite)
         self.device = dist_device or resolve_device(cfg.train.device)
+        if cfg.train.eval_steps > 0 and self.dist.is_main:  # a bad dev file stops the run before any work
+            if cfg.train.dev_file:
+                self.evaluator = DevEvaluator.from_file(cfg.train.dev_file, columns=cfg.train.dev_columns,
+                                                        limit=cfg.train.eval_limit, batch_size=cfg.eval.batch_size,
+                                                        amp=cfg.train.amp)
+            else:
+                self.evaluator = DevEvaluator.from_sts("stsb", limit=cfg.train.eval_limit,
+                                                       batch_size=cfg.eval.batch_size, amp=cfg.train.amp)
         self.dist.barrier()
         if self.dist.is_main:
             if self.overwrite:
@@ -297,14 +305,6 @@ class Trainer:
         cuda = self.device.type == "cuda"
         self.collator = Collator(self.data, pad_to_multiple_of=8 if cuda else None,
                                  fixed_length=cfg.model.max_length if cfg.train.compile else None)
-        if cfg.train.eval_steps > 0 and self.dist.is_main:
-            if cfg.train.dev_file:
-                self.evaluator = DevEvaluator.from_file(cfg.train.dev_file, columns=cfg.train.dev_columns,
-                                                        limit=cfg.train.eval_limit, batch_size=cfg.eval.batch_size,
-                                                        amp=cfg.train.amp)
-            else:
-                self.evaluator = DevEvaluator.from_sts("stsb", limit=cfg.train.eval_limit,
-                                                       batch_size=cfg.eval.batch_size, amp=cfg.train.amp)
         if self.resume:
             self._restore()
         elif self.dist.is_main:
