@@ -65,22 +65,9 @@ def not_blank(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any
     return value
 
 
-def _check_device(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
-    """Refuse a device this machine does not have (``cuda`` without CUDA) before any model loads."""
-    if ctx.resilient_parsing or value in ("auto", "cpu"):
-        return value
-    from sncse.encoders.model import resolve_device
-
-    try:
-        resolve_device(value)
-    except SncseError as exc:
-        fail(f"{exc} (option --device)")
-    return value
-
-
 JsonOpt = Annotated[str | None, typer.Option(
     "--json", metavar="PATH", help="Write the result as JSON to PATH ('-' = stdout; nothing else is printed there).")]
-DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda | cuda:N", callback=_check_device)]
+DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda | cuda:N")]
 BatchSizeOpt = Annotated[int | None, typer.Option("--batch-size", "-b", help="Encoding batch size.",
                                                   callback=at_least(1))]
 LimitOpt = Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset "

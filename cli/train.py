@@ -69,7 +69,8 @@ def train(
         return
     best = results.get("best_dev")
     where = f"dev ({results['dev_file']})" if results.get("dev_file") else "STS-B dev"
-    best_txt = f"best {where} {best:.2f} at step {results['best_step']}" if best is not None else "no dev evaluation"
+    best_txt = (f"best {where} {best:.2f} at step {results['best_step']}" if best is not None else
+                f"no {where} score defined, no checkpoint selected" if results.get("dev_metric") else "no dev evaluation")
     rate = results.get("sent_per_s")
     console.print(f"[bold green]done[/]: {results['steps']} steps, {best_txt}, "
                   f"{rate:,.0f} sent/s; run: {run_dir}" if rate else f"[bold green]done[/]: {run_dir}",

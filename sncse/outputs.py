@@ -11,7 +11,7 @@ The check refuses, with a one-line :class:`~sncse.errors.DataError` naming the p
 - a path written that is an existing file inside a folder that is read (a model folder);
 - a file to write whose name is an existing folder, or a folder whose name is an existing file;
 - a path that cannot be created: its nearest existing parent is a file, or a folder this process
-  may not write.
+  may not write, or (for a command that does not create folders) its parent folder is missing.
 
 Library functions take the caller's plan (``paths=``), add their own paths to it and check it, so
 the command line's ``--json`` (declared by ``sncse_cli``) meets the library's outputs in one check.
@@ -37,6 +37,7 @@ class PathUse:
     write: bool
     folder: bool = False
     replaced: bool = False  # a folder written as a whole, replacing what it held
+    parents: bool = True  # missing parent folders are created (else the parent must exist)
 
     @property
     def real(self) -> Path:
@@ -77,11 +78,13 @@ class PathPlan:
         return self
 
     def write(self, path: str | Path | None, role: str = "the output", *, folder: bool = False,
-              replaced: bool = False) -> PathPlan:
+              replaced: bool = False, parents: bool = True) -> PathPlan:
         """Declare a path the command writes: a file, or a ``folder`` it writes into (``replaced``:
-        one it replaces as a whole, so nothing else may be inside it)."""
+        one it replaces as a whole, so nothing else may be inside it). ``parents=False``: the command
+        does not create missing parent folders, so the parent must exist."""
         if path is not None and str(path) != STDOUT:
-            self._add(PathUse(Path(path), role, write=True, folder=folder or replaced, replaced=replaced))
+            self._add(PathUse(Path(path), role, write=True, folder=folder or replaced, replaced=replaced,
+                              parents=parents))
         return self
 
     def _add(self, use: PathUse) -> None:
@@ -122,15 +125,18 @@ class PathPlan:
     def _check_writable(w: PathUse) -> None:
         real = w.real
         if w.folder and real.exists() and not real.is_dir():
-            raise DataError(f"is a file, but {w.role} is a folder; choose another path", path=w.path)
+            raise DataError(f"exists and is not a directory, but {w.role} is one; choose another path", path=w.path)
         if not w.folder and real.is_dir():
-            raise DataError(f"is a folder, but {w.role} is a file; give a file name", path=w.path)
+            raise DataError(f"is a directory, but {w.role} is a file; give a file name", path=w.path)
         parent = w.path.expanduser().parent  # as the user named it, for the message
+        if not w.parents and not parent.is_dir() and (parent.is_symlink() or not parent.exists()):
+            raise DataError(f"directory does not exist, so {w.role} ({w.path}) cannot be written; create it "
+                            "first", path=parent)
         while not parent.exists() and parent != parent.parent:
             parent = parent.parent
         if not parent.is_dir():
             raise DataError(f"is a file, so {w.role} ({w.path}) cannot be created under it", path=parent)
         if not os.access(parent, os.W_OK | os.X_OK):
-            raise DataError(f"folder is not writable, so {w.role} ({w.path}) cannot be written", path=parent)
+            raise DataError(f"directory is not writable, so {w.role} ({w.path}) cannot be written", path=parent)
         if w.folder and not w.replaced and real.is_dir() and not os.access(real, os.W_OK | os.X_OK):
-            raise DataError(f"folder is not writable, so {w.role} cannot be written", path=w.path)
+            raise DataError(f"directory is not writable, so {w.role} cannot be written", path=w.path)

@@ -174,7 +174,11 @@ def encode_file(
 
     plan = _plan_outputs(output, paths).read(input_path, "the input")
     read_model(plan, model)
-    plan.write(partial_dir(output), "the partial output", replaced=True).check()
+    plan.write(partial_dir(output), "the partial output", replaced=True, parents=False).check()
+    if isinstance(model, str | Path):  # a device this machine lacks fails before the corpus is read
+        from ..encoders.model import resolve_device
+
+        resolve_device(device)
     scan: CorpusScan = scan_corpus(input_path, fmt, empty_lines)
     first, last = shard.line_range(scan.lines, block=chunk_size)
 
@@ -231,7 +235,8 @@ def encode_file(
 
 def _plan_outputs(output: Path, paths: PathPlan | None) -> PathPlan:
     """An array and its sidecar, written."""
-    return (paths or PathPlan()).write(output, "the output").write(sidecar_path(output), "the sidecar")
+    return (paths or PathPlan()).write(output, "the output", parents=False).write(sidecar_path(output), "the sidecar",
+                                                                                 parents=False)
 
 
 def merge_shards(shards: Sequence[str | Path], output: str | Path, paths: PathPlan | None = None) -> dict[str, Any]:

@@ -292,6 +292,7 @@ class SentenceEncoder(nn.Module):
         """
         from .resolve import resolve_model_path
 
+        target = resolve_device(device)  # a device this machine lacks fails before the weights load
         spec = resolve_model_path(str(path))
         if spec.kind == "onnx":
             raise SncseError(f"{path}: an ONNX export runs with onnxruntime (sncse.load) and has no PyTorch "
@@ -314,4 +315,4 @@ class SentenceEncoder(nn.Module):
         elif model.head is not None and model.mlp == "always":
             raise SncseError(f"{path}: the model uses its MLP head at inference but {HEAD_FILE} is missing")
         model.eval()
-        return model.to(resolve_device(device))
+        return model.to(target)

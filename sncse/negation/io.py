@@ -317,10 +317,10 @@ def negate_file(
 
 def plan_paths(input_path: str | Path, output: str | Path, paths: PathPlan | None = None) -> PathPlan:
     """What a run over ``input_path`` into ``output`` (its final name, shard included) reads and writes."""
-    plan = (paths or PathPlan()).read(input_path, "the input").write(output, "the output")
-    plan.write(stats_path_for(output), "the statistics file")
+    plan = (paths or PathPlan()).read(input_path, "the input").write(output, "the output", parents=False)
+    plan.write(stats_path_for(output), "the statistics file", parents=False)
     for path in partial_paths(output):
-        plan.write(path, "the partial output")
+        plan.write(path, "the partial output", parents=False)
     return plan
 
 

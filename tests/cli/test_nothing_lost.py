@@ -83,7 +83,7 @@ OVERWRITES = [
     (["negate", "corpus.txt", "-o", "earlier.jsonl", "--json", "earlier.jsonl"], "--json and the output"),
     (["negate", "corpus.txt", "-o", "corpus.txt"], "the output would overwrite the input"),
     (["negate", "corpus.txt", "-o", "x.jsonl", "--json", "x.stats.json"], "--json and the statistics file"),
-    (["negate", "corpus.txt", "-o", "x.jsonl", "--json", "folder"], "folder: is a folder, but --json is a file"),
+    (["negate", "corpus.txt", "-o", "x.jsonl", "--json", "folder"], "folder: is a directory, but --json is a file"),
     (["encode", "tiny-bert", "corpus.txt", "-o", "e.npy", "--json", "e.npy"], "--json and the output"),
     (["encode", "tiny-bert", "corpus.txt", "-o", "e.npy", "--json", "e.npy.json"], "--json and the sidecar"),
     (["encode", "model", "corpus.txt", "-o", "e.npy", "--json", "model/config.json"],
@@ -110,7 +110,7 @@ OVERWRITES = [
     (["analyze", "--sweep", "folder", "--json", "x.json", "--csv", "x.json"], "--json and --csv"),
     (["export", "model", "-o", "model", "--overwrite"], "the export would overwrite the model exported"),
     (["export", "model", "-o", ".", "--overwrite"], "the export is replaced as a whole, but the model exported"),
-    (["plugins", "list", "--json", "folder"], "folder: is a folder, but --json is a file"),
+    (["plugins", "list", "--json", "folder"], "folder: is a directory, but --json is a file"),
     (["config", "show", "--config", "c.yaml", "--json", "c.yaml"], "--json would overwrite the config file"),
     (["data", "download", "--archive", "a.tar", "--json", "a.tar"], "--json would overwrite the archive"),
     (["data", "check", "--json", "corpus.txt/check.json"], "corpus.txt: is a file, so --json"),
@@ -165,13 +165,13 @@ BAD_INPUT = [
                                           "train.device=cuda:99"], "device 'cuda:99' is not available"),
     ("a file where the output folder goes", ["negate", "corpus.txt", "-o", "c.yaml/out.jsonl"],
      "c.yaml: is a file, so the output"),
-    ("a file where the export folder goes", ["export", "model", "-o", "c.yaml"], "c.yaml: is a file, but the export"),
+    ("a file where the export folder goes", ["export", "model", "-o", "c.yaml"], "c.yaml: exists and is not a directory, but the export is one"),
     ("a file where the figure folder goes", ["analyze", "--sweep", "folder", "--out", "c.yaml"],
      "c.yaml: is a file, so the figure"),
 ]
 if os.geteuid() != 0:  # permissions do not bind the superuser
     BAD_INPUT.append(("a read-only folder", ["negate", "corpus.txt", "-o", "ro/out.jsonl"],
-                      "ro: folder is not writable"))
+                      "ro: directory is not writable"))
 
 
 @pytest.mark.parametrize(("case", "args", "needle"), BAD_INPUT, ids=[c for c, _, _ in BAD_INPUT])
