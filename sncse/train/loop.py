@@ -116,7 +116,14 @@ def plan_paths(cfg: Config, paths: PathPlan | None = None) -> PathPlan:
         plan.write(out / name, f"the run's {name}")
     for name in ("best", "last"):
         plan.write(out / name, f"the run's {name}/ checkpoint", replaced=True)
-    return plan
+    if cfg.train.tensorboard:
+        plan.write(out / "tensorboard", "the TensorBoard folder", folder=True)
+    return plan.write(token_cache_dir(cfg), "the token cache", folder=True)
+
+
+def token_cache_dir(cfg: Config) -> Path:
+    """Where the tokenized training data is cached: ``data.cache_dir``, else ``.sncse_cache`` beside the run."""
+    return Path(cfg.data.cache_dir) if cfg.data.cache_dir else Path(cfg.train.output_dir).resolve().parent / ".sncse_cache"
 
 
 def clear_run_dir(out: Path) -> None:
@@ -252,7 +259,7 @@ class Trainer:
         if len(examples) < cfg.train.batch_size:
             raise SncseError(f"{len(examples)} training examples are fewer than one batch of "
                              f"{cfg.train.batch_size}; lower train.batch_size", path=examples.source)
-        cache_dir = Path(cfg.data.cache_dir) if cfg.data.cache_dir else self.out.resolve().parent / ".sncse_cache"
+        cache_dir = token_cache_dir(cfg)
         options = {"format": examples.format, "limit": cfg.data.limit, "end_with_period": cfg.data.end_with_period}
         digest = file_digest(find_data_file(cfg.data.train_file))
         # rank 0 tokenizes and writes the cache; the others then read it
