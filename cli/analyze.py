@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,12 +15,17 @@ from .common import (
     DeviceOpt,
     JsonOpt,
     PoolerOpt,
+    at_least,
     console,
     handle_errors,
     out,
+    path_plan,
     write_json_output,
     write_text,
 )
+
+if TYPE_CHECKING:
+    from sncse.outputs import PathPlan
 
 EPILOG = ("Example: sncse analyze runs/sncse --top 5 sickr   |   "
           "sncse analyze runs/simcse runs/sncse --negation --n 5000   |   "
@@ -45,13 +50,14 @@ def _out_dir(out_dir: str) -> Path:
 
 # ------------------------------------------------------------------------------------------- --top
 def _run_top(targets: list[str], k: int, split: str, pooler: str | None, device: str, batch_size: int,
-             json_file: str | None, csv_file: str | None, out_dir: str | None) -> None:
+             json_file: str | None, csv_file: str | None, out_dir: str | None, plan: PathPlan) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     from sncse import load
     from sncse.analyze.ranks import analyze_task
     from sncse.data.tasks import sts_tasks
+    from sncse.encoders.resolve import read_model
     from sncse.errors import SncseError
 
     if len(targets) != 2:
@@ -59,8 +65,9 @@ def _run_top(targets: list[str], k: int, split: str, pooler: str | None, device:
                          f"got {len(targets)} argument(s)")
     model_path, task = targets
     (task,) = sts_tasks([task], mode="dev" if split == "dev" else "test")
-    if k < 1:
-        raise SncseError(f"--top must be at least 1, got {k}")
+    if out_dir:
+        plan.write(Path(out_dir) / _errors_csv(task, split), "the error table")
+    read_model(plan, model_path).check()
     model = load(model_path, pooler=pooler, device=device)
     result = analyze_task(model, task, k=k, split=split, batch_size=batch_size)
 
@@ -102,22 +109,31 @@ def _run_top(targets: list[str], k: int, split: str, pooler: str | None, device:
     if out_dir:
         d = _out_dir(out_dir)
         by_error = sorted(result.pairs, key=lambda p: (-p.error, p.index))
-        write_text(str(d / f"errors_{task}_{split}.csv"), _csv_text(header, rows(by_error)))
-        console.print(f"wrote {d / f'errors_{task}_{split}.csv'} (all {len(by_error)} pairs)", highlight=False)
+        write_text(str(d / _errors_csv(task, split)), _csv_text(header, rows(by_error)))
+        console.print(f"wrote {d / _errors_csv(task, split)} (all {len(by_error)} pairs)", highlight=False)
+
+
+def _errors_csv(task: str, split: str) -> str:
+    return f"errors_{task}_{split}.csv"
 
 
 # ------------------------------------------------------------------------------------------- --negation
 def _run_negation(targets: list[str], n: int | None, pairs_file: str | None, negator: str | None, mode: str | None,
                   seed: int, pooler: str | None, device: str, batch_size: int, json_file: str | None,
-                  csv_file: str | None, out_dir: str) -> None:
+                  csv_file: str | None, out_dir: str, plan: PathPlan) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     from sncse.analyze.negation_sim import negation_similarity, sample_sentences
+    from sncse.encoders.resolve import read_model
     from sncse.errors import SncseError
 
     if not targets:
         raise SncseError("--negation needs at least one MODEL")
+    figure = Path(out_dir) / "negation_similarity.png"
+    for target in targets:
+        read_model(plan, target)
+    plan.read(pairs_file, "the --pairs file").write(figure, "the figure").check()
     if pairs_file is not None:
         given = [flag for flag, v in (("--n", n), ("--negator", negator), ("--negation-mode", mode)) if v is not None]
         if given:
@@ -130,7 +146,7 @@ def _run_negation(targets: list[str], n: int | None, pairs_file: str | None, neg
         console.print(f"negating {len(inputs)} STS sentences with the {negator} negator ({mode})", highlight=False)
     result = negation_similarity(targets, inputs, negator=negator or "spacy", mode=mode or "faithful", seed=seed,
                                  pooler=pooler, device=device, batch_size=batch_size,
-                                 figure=Path(out_dir) / "negation_similarity.png")
+                                 figure=figure)
     pairs = result.pairs
 
     table = Table(title=f"cosine similarity: sentence vs its negation (soft negative) and vs a random "
@@ -155,12 +171,16 @@ def _run_negation(targets: list[str], n: int | None, pairs_file: str | None, neg
 
 
 # ------------------------------------------------------------------------------------------- --sweep
-def _run_sweep(targets: list[str], json_file: str | None, csv_file: str | None, out_dir: str) -> None:
+def _run_sweep(targets: list[str], json_file: str | None, csv_file: str | None, out_dir: str,
+               plan: PathPlan) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     from sncse.analyze.sweep import collect, fmt_value, plot_sweep
 
+    for target in targets:
+        plan.read(target, "a run", folder=Path(target).is_dir())
+    plan.write(Path(out_dir) / "sweep.png", "the figure").check()
     rows = collect(targets)
     png = plot_sweep(rows, _out_dir(out_dir) / "sweep.png")
     table = Table(title=f"{len(rows)} run(s): STS-B dev (best) and STS test average")
@@ -207,7 +227,7 @@ def _expand(spec: str, option: str) -> list[str]:
 
 
 def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples: int, confidence: float, seed: int,
-                 json_file: str | None) -> None:
+                 json_file: str | None, plan: PathPlan) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -221,6 +241,9 @@ def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples:
         raise SncseError(f"--compare and --against take comma lists or quoted glob patterns; got {len(targets)} "
                          f"extra argument(s) ({targets[0]}, ...): an unquoted pattern expands into several")
     a, b = _expand(a_spec, "--compare"), _expand(b_spec, "--against")
+    for run in a + b:
+        plan.read(run, "a compared run", folder=Path(run).is_dir())
+    plan.check()
     try:
         cmp = compare_runs(a, b, resamples=resamples, confidence=confidence, seed=seed)
     except SncseError as exc:
@@ -252,7 +275,8 @@ def analyze(
                                                         help="--top: MODEL TASK; --negation: MODEL...; "
                                                         "--sweep: RUN_DIR...")] = None,
     top: Annotated[int | None, typer.Option("--top", metavar="K", help="Error analysis: the K pairs with the "
-                                            "largest rank error on TASK (SNCSE Table 4: --top 5 sickr).")] = None,
+                                            "largest rank error on TASK (SNCSE Table 4: --top 5 sickr).",
+                                            callback=at_least(1))] = None,
     negation: Annotated[bool, typer.Option("--negation", help="Soft-negative similarity of one or more models "
                                            "(SNCSE Figure 4).")] = False,
     sweep: Annotated[bool, typer.Option("--sweep", help="Scores of runs against alpha, beta, lambda "
@@ -263,11 +287,12 @@ def analyze(
                                                 "method) against those of --against.")] = None,
     against: Annotated[str | None, typer.Option("--against", metavar="RUNS", help="--compare: the runs of the "
                                                 "other system.")] = None,
-    resamples: Annotated[int, typer.Option("--resamples", help="--compare: bootstrap resamples.")] = 1000,
+    resamples: Annotated[int, typer.Option("--resamples", help="--compare: bootstrap resamples.",
+                                           callback=at_least(1))] = 1000,
     confidence: Annotated[float, typer.Option("--confidence", help="--compare: level of the interval.")] = 0.95,
     split: Annotated[str, typer.Option("--split", help="--top: test, or dev for stsb/sickr.")] = "test",
     n: Annotated[int | None, typer.Option("--n", help="--negation: sentences sampled from the STS sets "
-                                          "[default: 5000].")] = None,
+                                          "[default: 5000].", callback=at_least(1))] = None,
     pairs: Annotated[str | None, typer.Option("--pairs", metavar="FILE", help="--negation: sentences and their "
                                               "negations from a `sncse negate` JSONL file, instead of sampling "
                                               "and negating here (no negator needed).")] = None,
@@ -300,15 +325,16 @@ def analyze(
     if against is not None and compare is None:
         raise SncseError("--against goes with --compare")
     batch_size = batch_size or 128
+    plan = path_plan(json_file).write(csv_file, "--csv")
     if top is not None:
-        _run_top(targets, top, split, pooler, device, batch_size, json_file, csv_file, out_dir)
+        _run_top(targets, top, split, pooler, device, batch_size, json_file, csv_file, out_dir, plan)
     elif compare is not None:
-        _run_compare(targets, compare, against, resamples, confidence, seed, json_file)
+        _run_compare(targets, compare, against, resamples, confidence, seed, json_file, plan)
     elif negation:
         _run_negation(targets, n, pairs, negator, negation_mode, seed, pooler, device, batch_size, json_file,
-                      csv_file, out_dir or ".")
+                      csv_file, out_dir or ".", plan)
     else:
-        _run_sweep(targets, json_file, csv_file, out_dir or ".")
+        _run_sweep(targets, json_file, csv_file, out_dir or ".", plan)
 
 
 def register(app: typer.Typer) -> None:

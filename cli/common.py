@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import errno
 import functools
-import json
 import logging
 import os
 import sys
@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -30,16 +30,48 @@ from rich.progress import (
 from sncse import progress as lib_progress
 from sncse.errors import SncseError
 
+if TYPE_CHECKING:
+    from sncse.outputs import PathPlan
+
 console = Console(stderr=True)  # messages and progress go to stderr; results to stdout
 out = Console()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # ------------------------------------------------------------------------------ shared options
+def _option_name(param: Any) -> str:
+    """The long name of an option (``--batch-size`` of ``("-b", "--batch-size")``)."""
+    names = [o for o in getattr(param, "opts", ()) if o.startswith("--")]
+    return names[0] if names else "--" + str(param.name).replace("_", "-")
+
+
+def at_least(low: int) -> Callable[..., Any]:
+    """An option callback refusing numbers below ``low``: every count option (batch sizes, limits,
+    top k) gives the same one-line error, exit 2, before any work."""
+
+    def check(ctx: typer.Context, param: typer.CallbackParam, value: int | None) -> int | None:
+        if value is not None and not ctx.resilient_parsing and value < low:
+            fail(f"{_option_name(param)} must be at least {low}, got {value}")
+        return value
+
+    return check
+
+
+def not_blank(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+    """An option callback refusing an empty or blank string (or one among repeated values)."""
+    values = value if isinstance(value, list | tuple) else [value]
+    if not ctx.resilient_parsing and any(v is not None and not str(v).strip() for v in values):
+        fail(f"{_option_name(param)} is empty; give some text")
+    return value
+
+
 JsonOpt = Annotated[str | None, typer.Option(
     "--json", metavar="PATH", help="Write the result as JSON to PATH ('-' = stdout; nothing else is printed there).")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda | cuda:N")]
-BatchSizeOpt = Annotated[int | None, typer.Option("--batch-size", "-b", help="Encoding batch size.")]
+BatchSizeOpt = Annotated[int | None, typer.Option("--batch-size", "-b", help="Encoding batch size.",
+                                                  callback=at_least(1))]
+LimitOpt = Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset "
+                                              "(numbers are NOT comparable).", callback=at_least(1))]
 PoolerOpt = Annotated[str | None, typer.Option(
     "--pooler", help="Pooler: cls, cls_before_pooler, mean, avg_first_last, prompt or a plugin's "
                      "(default: the one the model was trained with).")]
@@ -54,7 +86,12 @@ SETTING_FLAGS = {"data_root": "--data-root", "errors": "--errors", "mode": "--mo
                  "n": "--n", "resume": "--resume", "archive": "--archive", "verify": "--no-verify",
                  "shard": "--shard", "columns": "--columns", "skip_bad_rows": "--skip-bad-rows",
                  "empty_lines": "--empty-lines", "dtype": "--dtype", "texts": "--texts", "kind": "--index",
-                 "top_k": "--top-k", "fmt": "--format", "overwrite": "--overwrite", "amp": "--amp"}
+                 "top_k": "--top-k", "fmt": "--format", "overwrite": "--overwrite", "device": "--device",
+                 "amp": "--amp"}
+
+# Errors of the file system about a path the user named: one line and exit 2, like bad input.
+USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EEXIST, errno.ENOTDIR,
+               errno.EISDIR, errno.ENOENT, errno.ENAMETOOLONG}
 
 
 class State:
@@ -126,15 +163,23 @@ def handle_errors(fn: F) -> F:
             raise
         except SncseError as exc:
             fail(str(exc) + flag_hint(exc, fn), exc.exit_code)
+        except OSError as exc:
+            if exc.errno not in USER_ERRNOS or exc.filename is None:
+                _internal_error(exc)
+            fail(f"{exc.filename}: {(exc.strerror or str(exc)).lower()}")
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None
         except Exception as exc:
-            if state.verbose or os.environ.get("SNCSE_DEBUG"):
-                traceback.print_exc()
-            fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --verbose for the traceback)", 1)
+            _internal_error(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal_error(exc: Exception) -> None:
+    if state.verbose or os.environ.get("SNCSE_DEBUG"):
+        traceback.print_exc()
+    fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --verbose for the traceback)", 1)
 
 
 GLOBAL_FLAGS = ("--data-root",)  # options of `sncse` itself, before the command (sncse_cli.main)
@@ -157,11 +202,14 @@ def command_flags(fn: Callable[..., Any]) -> set[str]:
 
 
 def flag_hint(exc: SncseError, fn: Callable[..., Any] | None = None) -> str:
-    """`` (option --errors)`` for an error about a setting that the command ``fn`` has an option for."""
+    """`` (option --errors)`` for an error about a setting that the command ``fn`` has an option for, with
+    the error's remedy where it has one (`` (option --errors replace substitutes U+FFFD)``); a command
+    without the option gets no hint, so no message suggests an option the command lacks."""
     flag = SETTING_FLAGS.get(getattr(exc, "setting", None) or "")
     if not flag or flag in str(exc) or fn is None or flag not in command_flags(fn):
         return ""
-    return f" (option {flag})"
+    remedy = getattr(exc, "remedy", None)
+    return f" (option {flag} {remedy})" if remedy else f" (option {flag})"
 
 
 def write_text(path: str, text: str) -> None:
@@ -177,10 +225,22 @@ def write_text(path: str, text: str) -> None:
         fh.write(text)
 
 
+def path_plan(json_file: str | None = None) -> PathPlan:
+    """The plan of the paths a command reads and writes (``sncse.outputs``), its ``--json`` declared.
+    The command declares its other paths (or hands the plan to the library function that does) and
+    the plan is checked once, before any work: no output may overwrite an input or another output."""
+    from sncse.outputs import PathPlan
+
+    return PathPlan().write(json_file, "--json")
+
+
 def write_json_output(path: str | None, obj: Any) -> None:
-    """The ``--json PATH`` of every command: nothing for None, stdout for ``-``, else the file."""
+    """The ``--json PATH`` of every command: nothing for None, stdout for ``-``, else the file
+    (declared in the command's :func:`path_plan`). Valid JSON only: an undefined number is null."""
+    from sncse.io import json_dumps
+
     if path is not None:
-        write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+        write_text(path, json_dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def print_json(obj: Any) -> None:

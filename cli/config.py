@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOpt, handle_errors, out, write_json_output
+from .common import JsonOpt, handle_errors, out, path_plan, write_json_output
 
 config_app = typer.Typer(help="Inspect configuration files and overrides.", no_args_is_help=True)
 
@@ -20,6 +20,7 @@ def show(config: ConfigOpt = None, overrides: SetOpt = None, json_file: JsonOpt 
     """Print the resolved config (YAML on stdout, or JSON with --json -)."""
     from sncse.config import dump_yaml, load_config, to_dict
 
+    path_plan(json_file).read(config, "the config file").check()
     cfg = load_config(config, overrides)
     write_json_output(json_file, to_dict(cfg))
     if json_file != "-":

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOpt, console, handle_errors, out, write_json_output
+from .common import JsonOpt, console, handle_errors, out, path_plan, write_json_output
 
 data_app = typer.Typer(help="Check and download evaluation data.", no_args_is_help=True)
 
@@ -26,6 +26,7 @@ def check(
     from sncse.data.check import check_data, summary
     from sncse.data.tasks import display_name
 
+    path_plan(json_file).check()
     rows = check_data(transfer=not sts_only)
     result = summary(rows)
     write_json_output(json_file, result)
@@ -64,9 +65,10 @@ def download(
     sums. Without network access this fails with a one-line message.
     """
     from sncse.data.check import check_data, summary
-    from sncse.data.download import SENTEVAL_URL
+    from sncse.data.download import SENTEVAL_URL, install_root
     from sncse.data.download import download as do_download
 
+    path_plan(json_file).read(archive, "the archive").write(install_root(dest), "the data root", folder=True).check()
     report = do_download(dest, url=url or SENTEVAL_URL, archive=archive, verify=not no_verify, force=force,
                          timeout=timeout)
     console.print(f"installed {len(report.installed)} file(s), kept {len(report.kept)}, "

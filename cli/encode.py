@@ -14,9 +14,11 @@ from .common import (
     JsonOpt,
     PoolerOpt,
     ShardOpt,
+    at_least,
     console,
     handle_errors,
     out,
+    path_plan,
     write_json_output,
 )
 
@@ -40,7 +42,7 @@ def encode(
     batch_size: BatchSizeOpt = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Lines embedded and saved at a time (the "
                                             "resume and shard granularity; repeats are embedded once within a "
-                                            "chunk).")] = 4096,
+                                            "chunk).", callback=at_least(1))] = 4096,
     resume: Annotated[bool, typer.Option("--resume", help="Keep the chunks an interrupted run finished and "
                                          "embed only the rest.")] = False,
     empty_lines: Annotated[str, typer.Option("--empty-lines", help="error (stop at the first empty line) or "
@@ -61,7 +63,8 @@ def encode(
 
     summary = encode_file(model, input_path, output, fmt=fmt, batch_size=batch_size or 128, normalize=normalize,
                           dtype=dtype, chunk_size=chunk_size, resume=resume, shard=shard,
-                          empty_lines=empty_lines, pooler=pooler, device=device, amp=amp)
+                          empty_lines=empty_lines, pooler=pooler, device=device, amp=amp,
+                          paths=path_plan(json_file))
     write_json_output(json_file, summary)
     if json_file == "-":
         return
@@ -85,7 +88,7 @@ def merge_embeddings(
     checking that they come from the same run and cover every line exactly once."""
     from sncse.embed import merge_shards
 
-    summary = merge_shards(shards, output)
+    summary = merge_shards(shards, output, paths=path_plan(json_file))
     write_json_output(json_file, summary)
     if json_file == "-":
         return

@@ -13,10 +13,13 @@ from .common import (
     BatchSizeOpt,
     DeviceOpt,
     JsonOpt,
+    LimitOpt,
     PoolerOpt,
+    at_least,
     console,
     handle_errors,
     out,
+    path_plan,
     print_json,
     state,
 )
@@ -113,9 +116,9 @@ def eval(
     amp: Annotated[str | None, typer.Option("--amp", help="Precision of the encoder: off (fp32, the papers'; the "
                                             "default, eval.amp) | auto (bf16 on CUDA with native bf16, else "
                                             "fp16; fp32 on the CPU) | bf16 | fp16. Recorded as meta.precision.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset "
-                                                              "(numbers are NOT comparable).", hidden=False)] = None,
-    kfold: Annotated[int | None, typer.Option("--kfold", help="Folds for transfer cross-validation (SentEval: 10).")] = None,
+    limit: LimitOpt = None,
+    kfold: Annotated[int | None, typer.Option("--kfold", help="Folds for transfer cross-validation (SentEval: 10).",
+                                              callback=at_least(2))] = None,
     pairs: Annotated[list[Path] | None, typer.Option("--pairs", help="Your own scored pairs (TSV, CSV or JSONL with "
                                                      "sentence1,sentence2,score or s1,s2,score columns), scored like "
                                                      "STS-B as task <file stem>; repeatable. Alone: only these files.")] = None,
@@ -142,8 +145,9 @@ def eval(
     is where `sncse analyze --compare RUN` looks).
     """
     from sncse.config import load_config
-    from sncse.eval.results import eval_result_path, write_mteb, write_result
+    from sncse.eval.results import eval_result_path, mteb_files, write_mteb, write_result
     from sncse.eval.runner import model_kind, run_eval
+    from sncse.outputs import same_path
 
     cfg = load_config(config, overrides).eval
     tasks = tasks or (None if pairs else cfg.tasks)  # --pairs alone evaluates only those files
@@ -156,24 +160,32 @@ def eval(
         from sncse.errors import SncseError
 
         raise SncseError(f"--format must be table or mteb, got {fmt!r}")
+    plan = path_plan(json_file).read(config, "the config file")
+    # the run's own copy: own files alone go beside, never over, the run's STS result that `sncse analyze`
+    # reads; --json may name that very file (it is then written once)
+    kept = (eval_result_path(model, mode if tasks is not None else "pairs")
+            if limit is None and model_kind(model) == "run" else None)
+    if kept is not None and json_file not in (None, "-") and same_path(json_file, kept):
+        kept = None  # written as --json
+    plan.write(kept, "the run's evaluation file")
+    target = (Path(out_dir) if out_dir else Path("mteb_results") / Path(str(model)).name) if fmt == "mteb" else None
+    for path in mteb_files(target) if target is not None else []:
+        plan.write(path, "the MTEB files")
     if limit is not None:
         console.print(f"[yellow]--limit {limit}: smoke run on a subset, numbers are not comparable to the papers[/]")
     result = run_eval(model, tasks=tasks, mode=mode, pooler=pooler, batch_size=batch_size, device=device,
                       limit=limit, kfold=kfold, show_progress=not state.quiet, pairs=pairs, columns=columns,
-                      skip_bad_rows=skip_bad_rows, pair_scores=pair_scores, amp=amp)
+                      skip_bad_rows=skip_bad_rows, pair_scores=pair_scores, amp=amp, paths=plan)
     written: list[Path] = [Path(result["meta"]["pair_scores"])] if pair_scores else []
     if json_file and json_file != "-":
         written.append(write_result(result, json_file))  # the result schema's own writer (creates the folder)
-    if limit is None and model_kind(model) == "run":
-        # own files alone go beside, never over, the run's STS result that `sncse analyze` reads
-        builtin = any(t in STS_TASKS for t in result["tasks"]) or "transfer" in result or "align" in result
-        written.append(write_result(result, eval_result_path(model, mode if builtin else "pairs")))
-    if fmt == "mteb":
+    if kept is not None:
+        written.append(write_result(result, kept))
+    if target is not None:
         if not any(t in STS_TASKS for t in result["tasks"]):
             from sncse.errors import SncseError
 
             raise SncseError("--format mteb covers STS tasks only; add STS tasks to --tasks")
-        target = Path(out_dir) if out_dir else Path("mteb_results") / Path(str(model)).name
         written += write_mteb(result, target)
     if json_file == "-":
         print_json(result)

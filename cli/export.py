@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from .common import DeviceOpt, JsonOpt, PoolerOpt, console, handle_errors, out, state, write_json_output
+from .common import (
+    DeviceOpt,
+    JsonOpt,
+    PoolerOpt,
+    console,
+    handle_errors,
+    out,
+    path_plan,
+    state,
+    write_json_output,
+)
 
 
 @handle_errors
@@ -39,7 +49,8 @@ def export(
     from sncse.export import export as do_export
 
     result = do_export(source, output, fmt, overwrite=overwrite, pooler=pooler, normalize=normalize,
-                       verify=verify, device=device, quantize=quantize, check=check, show_progress=not state.quiet)
+                       verify=verify, device=device, quantize=quantize, check=check, show_progress=not state.quiet,
+                       paths=path_plan(json_file))
     write_json_output(json_file, result.to_dict())
     if json_file == "-":
         return

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOpt, ShardOpt, console, handle_errors, out, state, write_json_output
+from .common import (
+    JsonOpt,
+    ShardOpt,
+    at_least,
+    console,
+    handle_errors,
+    out,
+    path_plan,
+    state,
+    write_json_output,
+)
 
 
 @handle_errors
@@ -17,15 +27,16 @@ def negate(
                                                 "(default: INPUT stem + .negations.jsonl).")] = None,
     backend: Annotated[str, typer.Option(help="Registered negator: spacy, stanza or a plugin's name.")] = "spacy",
     mode: Annotated[str, typer.Option(help="faithful (SNCSE's rules, byte for byte) or improved.")] = "faithful",
-    workers: Annotated[int, typer.Option(help="Worker processes (0: one per CPU core).")] = 1,
-    batch_size: Annotated[int, typer.Option(help="Sentences per parser batch.")] = 256,
-    chunk_size: Annotated[int, typer.Option(help="Lines negated and flushed at a time (resume granularity).")] = 1000,
+    workers: Annotated[int, typer.Option(help="Worker processes (0: one per CPU core).", callback=at_least(0))] = 1,
+    batch_size: Annotated[int, typer.Option(help="Sentences per parser batch.", callback=at_least(1))] = 256,
+    chunk_size: Annotated[int, typer.Option(help="Lines negated and flushed at a time (resume granularity).",
+                                            callback=at_least(1))] = 1000,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last "
                                          "completed line.")] = False,
     errors: Annotated[str, typer.Option(help="Invalid UTF-8: strict (stop with the line number) or replace "
                                         "(substitute U+FFFD).")] = "strict",
     max_chars: Annotated[int | None, typer.Option(help="Skip (and count) lines longer than this "
-                                                  "(default: the parser's max_length).")] = None,
+                                                  "(default: the parser's max_length).", callback=at_least(1))] = None,
     model: Annotated[str | None, typer.Option(help="Backend model (spaCy pipeline name or path).")] = None,
     shard: ShardOpt = None,
     json_file: JsonOpt = None,
@@ -45,7 +56,7 @@ def negate(
         workers = os.cpu_count() or 1
     stats = negate_file(input_path, output, backend=backend, mode=mode, workers=workers, batch_size=batch_size,
                         chunk_size=chunk_size, resume=resume, errors=errors, max_chars=max_chars, model=model,
-                        shard=shard)
+                        shard=shard, paths=path_plan(json_file))
     write_json_output(json_file, stats)
     if json_file != "-":
         _print_stats(stats)

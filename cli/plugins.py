@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import JsonOpt, handle_errors, out, write_json_output
+from .common import JsonOpt, handle_errors, out, path_plan, write_json_output
 
 plugins_app = typer.Typer(help="Registered negators, losses, encoders and poolers.", no_args_is_help=True)
 
@@ -22,6 +22,7 @@ def list_plugins(
     from sncse import registry
     from sncse.errors import RegistryError
 
+    path_plan(json_file).check()
     if group is not None and group not in registry.GROUPS:
         raise RegistryError(f"unknown group '{group}'; available: {', '.join(registry.GROUPS)}")
     rows = registry.list_entries([group] if group else None)

@@ -12,9 +12,12 @@ from .common import (
     DeviceOpt,
     JsonOpt,
     PoolerOpt,
+    at_least,
     console,
     handle_errors,
+    not_blank,
     out,
+    path_plan,
     state,
     write_json_output,
 )
@@ -27,10 +30,11 @@ def search(
     corpus: Annotated[Path, typer.Option("--corpus", help="A text file (one sentence per line, or `sncse negate` "
                                          "JSONL; embedded now), an `sncse encode` .npy, or a saved index "
                                          "folder (--save-index).")],
-    query: Annotated[list[str] | None, typer.Option("--query", help="A query sentence; repeatable.")] = None,
+    query: Annotated[list[str] | None, typer.Option("--query", help="A query sentence; repeatable.",
+                                                    callback=not_blank)] = None,
     queries: Annotated[Path | None, typer.Option("--queries", help="A file of queries, one per line "
                                                  "(empty lines skipped).")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Hits per query.")] = 10,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Hits per query.", callback=at_least(1))] = 10,
     index_kind: Annotated[str, typer.Option("--index", help="exact (torch, chunked) or faiss (approximate "
                                             "HNSW; needs the faiss extra).")] = "exact",
     texts: Annotated[Path | None, typer.Option("--texts", help="With a .npy corpus: the file its rows were "
@@ -52,11 +56,12 @@ def search(
     from sncse.search.run import run_search
 
     asked = list(query or [])
+    plan = path_plan(json_file).read(queries, "the queries")
     if queries is not None:
         asked += [q.strip() for q in iter_lines(queries) if q.strip()]
     result = run_search(model, corpus, asked, top_k=top_k, kind=index_kind, texts=texts, save_index=save_index,
                         batch_size=batch_size or 128, pooler=pooler, device=device,
-                        show_progress=not state.quiet)
+                        show_progress=not state.quiet, paths=plan)
     write_json_output(json_file, result["results"])
     if json_file == "-":
         return

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOpt, console, handle_errors, state, write_json_output
+from .common import JsonOpt, console, handle_errors, path_plan, state, write_json_output
 from .config import ConfigOpt, SetOpt
 
 EPILOG = (
@@ -59,7 +59,8 @@ def train(
     if not reports:
         logging.getLogger().setLevel(logging.WARNING)
         state.quiet = True
-    run_dir = run_training(cfg, argv=["sncse", *sys.argv[1:]], resume=resume, overwrite=overwrite)
+    plan = path_plan(json_file).read(config, "the config file")
+    run_dir = run_training(cfg, argv=["sncse", *sys.argv[1:]], resume=resume, overwrite=overwrite, paths=plan)
     if not reports:
         return
     results = read_json(run_dir / "results.json")
@@ -68,7 +69,8 @@ def train(
         return
     best = results.get("best_dev")
     where = f"dev ({results['dev_file']})" if results.get("dev_file") else "STS-B dev"
-    best_txt = f"best {where} {best:.2f} at step {results['best_step']}" if best is not None else "no dev evaluation"
+    best_txt = (f"best {where} {best:.2f} at step {results['best_step']}" if best is not None else
+                f"no {where} score defined, no checkpoint selected" if results.get("dev_metric") else "no dev evaluation")
     rate = results.get("sent_per_s")
     console.print(f"[bold green]done[/]: {results['steps']} steps, {best_txt}, "
                   f"{rate:,.0f} sent/s; run: {run_dir}" if rate else f"[bold green]done[/]: {run_dir}",

@@ -10,15 +10,18 @@ class SncseError(Exception):
 
     ``setting`` names the argument or setting at fault (``"errors"``, ``"resume"``) when there is one;
     the message itself never names a command-line flag, the CLI adds the flag from ``setting``.
+    ``remedy`` says what a value of that setting would do about it (``"replace substitutes U+FFFD"``),
+    for callers that offer the setting; it is not part of the message, since not every caller does.
     """
 
     exit_code = 2
 
     def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None,
-                 setting: str | None = None):
+                 setting: str | None = None, remedy: str | None = None):
         self.path = str(path) if path is not None else None
         self.line = line
         self.setting = setting
+        self.remedy = remedy
         where = ""
         if self.path is not None:
             where = f"{self.path}:{line}: " if line is not None else f"{self.path}: "

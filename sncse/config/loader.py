@@ -267,6 +267,12 @@ def validate(cfg: Config, sources: dict[str, str] | None = None) -> None:
     check(not (t.dev_file and t.eval_steps == 0), "train.dev_file",
           "no dev evaluation runs with train.eval_steps=0, so nothing would be selected on the file")
     check(cfg.loss.temperature > 0, "loss.temperature", f"must be positive, got {cfg.loss.temperature}")
+    o = cfg.optim  # the ranges AdamW accepts, checked here so that the file and key are named
+    for key, value in (("optim.lr", o.lr), ("optim.weight_decay", o.weight_decay), ("optim.eps", o.eps)):
+        check(value >= 0, key, f"must be >= 0, got {value}")
+    check(all(0 <= b < 1 for b in o.betas), "optim.betas", f"each must be in [0, 1), got {list(o.betas)}")
+    check(o.max_grad_norm is None or o.max_grad_norm > 0, "optim.max_grad_norm",
+          f"must be positive (or null: no clipping), got {o.max_grad_norm}")
     for key, name in (("model.pooler", cfg.model.pooler), ("eval.pooler", cfg.eval.pooler)):
         if name is not None:
             _registered("poolers", name, key, where)

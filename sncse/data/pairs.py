@@ -111,8 +111,7 @@ class _Reader:
 
     def bad(self, message: str, line: int) -> None:
         if not self.skip_bad_rows:
-            raise DataError(f"{message}; such rows can be skipped (skip_bad_rows)", path=self.path, line=line,
-                            setting="skip_bad_rows")
+            raise DataError(message, path=self.path, line=line, setting="skip_bad_rows", remedy="skips such rows")
         self.skipped.append(line)
 
     def add(self, values: Sequence[Any], names: Sequence[str], line: int) -> None:

@@ -39,11 +39,12 @@ import numpy as np
 
 from ..config.schema import AmpMode
 from ..errors import DataError, SncseError
-from ..io import atomic_write, check_output_file, read_json, write_json
+from ..io import atomic_write, read_json, write_json
+from ..outputs import PathPlan
 from ..progress import forward_to, task
 from ..shards import Shard, parse_shard
 from .corpus import CorpusScan, read_corpus_lines, scan_corpus
-from .npy import write_rows
+from .npy import open_rows, write_rows
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +164,12 @@ def encode_file(
     device: str = "auto",
     model_name: str | None = None,
     amp: AmpMode = "auto",
+    paths: PathPlan | None = None,
 ) -> dict[str, Any]:
     """Embed every line of ``input_path`` into ``output`` (``.npy``) and its sidecar; return the sidecar
     plus timing. ``model`` is a ``SentenceEncoder`` or anything ``SentenceEncoder.load`` takes (loaded
-    only after the input has been checked). ``amp``: the precision (module docstring)."""
+    only after the input has been checked). ``paths``: the caller's plan of paths (its own outputs),
+    checked with this run's before any work. ``amp``: the precision (module docstring)."""
     t_start = time.perf_counter()
     input_path = Path(input_path)
     shard = parse_shard(shard)
@@ -177,7 +180,15 @@ def encode_file(
         raise SncseError("batch size and chunk size must be at least 1")
     if output.suffix != ".npy":
         raise DataError("output must be a .npy file name", path=output)
-    check_output_file(output, input_path)
+    from ..encoders.resolve import read_model
+
+    plan = _plan_outputs(output, paths).read(input_path, "the input")
+    read_model(plan, model)
+    plan.write(partial_dir(output), "the partial output", replaced=True, parents=False).check()
+    if isinstance(model, str | Path):  # a device this machine lacks fails before the corpus is read
+        from ..encoders.model import resolve_device
+
+        resolve_device(device)
     scan: CorpusScan = scan_corpus(input_path, fmt, empty_lines)
     first, last = shard.line_range(scan.lines, block=chunk_size)
 
@@ -237,16 +248,27 @@ def _precision(sidecar: dict[str, Any]) -> str:
     return str(sidecar.get("precision") or "unrecorded (an older sidecar)")
 
 
-def merge_shards(shards: Sequence[str | Path], output: str | Path) -> dict[str, Any]:
+def _plan_outputs(output: Path, paths: PathPlan | None) -> PathPlan:
+    """An array and its sidecar, written."""
+    return (paths or PathPlan()).write(output, "the output", parents=False).write(sidecar_path(output), "the sidecar",
+                                                                                 parents=False)
+
+
+def merge_shards(shards: Sequence[str | Path], output: str | Path, paths: PathPlan | None = None) -> dict[str, Any]:
     """Join the ``.npy`` outputs of ``encode_file(..., shard="K/N")`` for K = 1..N into ``output``: the
-    array (and sidecar) one unsharded run writes. Refuses shards of different runs, and gaps or overlaps."""
-    paths = [Path(p) for p in shards]
-    if not paths:
+    array (and sidecar) one unsharded run writes. Refuses shards of different runs, gaps or overlaps,
+    and a shard whose array does not hold the rows its sidecar describes."""
+    paths_in = [Path(p) for p in shards]
+    if not paths_in:
         raise SncseError("no shard files to merge")
     output = Path(output)
     if output.suffix != ".npy":
         raise DataError("output must be a .npy file name", path=output)
-    cars = sorted(((read_sidecar(p), p) for p in paths), key=lambda cp: cp[0]["line_range"][0])
+    plan = _plan_outputs(output, paths)
+    for p in paths_in:
+        plan.read(p, "a shard").read(sidecar_path(p), "a shard's sidecar")
+    plan.check()
+    cars = sorted(((read_sidecar(p), p) for p in paths_in), key=lambda cp: cp[0]["line_range"][0])
     ref, ref_path = cars[0]
     for car, p in cars[1:]:
         if car.get("precision") != ref.get("precision"):
@@ -268,7 +290,8 @@ def merge_shards(shards: Sequence[str | Path], output: str | Path) -> dict[str, 
     if at != ref["input_lines"]:
         raise DataError(f"input lines {at + 1}-{ref['input_lines']} are in none of the shards given "
                         "(a shard missing?)", path=cars[-1][1])
-    _write_npy(output, [p for _, p in cars], at, ref["dim"], ref["dtype"])
+    arrays = [open_rows(p, car["count"], car["dim"], car["dtype"]) for car, p in cars]  # all checked first
+    write_rows(output, arrays, at, ref["dim"], ref["dtype"])
     sidecar = {**ref, "shard": "1/1", "count": at, "line_range": [0, at],
                "empty_lines_zeroed": sum(c.get("empty_lines_zeroed", 0) for c, _ in cars),
                "merged_from": [str(p) for _, p in cars],

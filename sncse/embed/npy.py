@@ -1,4 +1,5 @@
-"""Write a ``.npy`` file from blocks of rows, one block in memory at a time, atomically."""
+"""``.npy`` files of rows: written from blocks, one block in memory at a time, atomically; opened
+(memory-mapped) and checked against what their sidecar says."""
 
 from __future__ import annotations
 
@@ -29,3 +30,24 @@ def write_rows(output: str | Path, blocks: Iterable[np.ndarray], rows: int, dim:
             written += len(block)
         if written != rows:
             raise RuntimeError(f"{output}: wrote {written} rows, expected {rows}")
+
+
+def open_rows(path: str | Path, rows: int | None = None, dim: int | None = None,
+              dtype: str | None = None) -> np.ndarray:
+    """A ``.npy`` array, memory-mapped, that must hold ``rows`` x ``dim`` of ``dtype`` where given (what
+    its sidecar says): a file cut short, not a ``.npy`` at all, or of another shape is a DataError
+    naming it, before anything reads its rows."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such file", path=path)
+    try:
+        arr = np.load(path, mmap_mode="r")
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"not a whole .npy array ({exc}); the file is cut short or of another kind", path=path) from None
+    if arr.ndim != 2:
+        raise DataError(f"expected a 2-D array (rows, dim), got shape {arr.shape}", path=path)
+    want = (rows if rows is not None else arr.shape[0], dim if dim is not None else arr.shape[1])
+    if arr.shape != want or (dtype is not None and arr.dtype != np.dtype(dtype)):
+        raise DataError(f"holds {arr.dtype} rows of shape {arr.shape}, its sidecar says {dtype or arr.dtype} "
+                        f"{want}; the array and its sidecar belong to different runs", path=path)
+    return arr

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SncseError
+from .files import reading_weights
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,15 @@ def build_hf(name_or_path: str, attn_implementation: str | None = "sdpa", **_: A
         raise SncseError(f"encoder directory not found: {name_or_path}")
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-        try:
-            backbone = AutoModel.from_pretrained(name_or_path, **_model_kwargs(attn_implementation))
-        except (ValueError, ImportError):  # this architecture has no SDPA kernel
-            backbone = AutoModel.from_pretrained(name_or_path, **_model_kwargs(None))
+        with reading_weights(local if local.is_dir() else name_or_path):
+            try:
+                backbone = AutoModel.from_pretrained(name_or_path, **_model_kwargs(attn_implementation))
+            except (ValueError, ImportError):  # this architecture has no SDPA kernel
+                backbone = AutoModel.from_pretrained(name_or_path, **_model_kwargs(None))
     except OSError as exc:
+        if local.is_dir():
+            raise SncseError(f"cannot load the model in this folder: {str(exc).splitlines()[0]}",
+                             path=local) from None
         raise SncseError(
             f"cannot load encoder '{name_or_path}': not a local directory and not reachable on the "
             f"Hugging Face hub ({str(exc).splitlines()[0]}). Offline, pass a local model directory, "

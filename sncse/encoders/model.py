@@ -24,8 +24,9 @@ from ..amp import autocast
 from ..amp import precision as amp_precision
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, AmpMode, MlpMode, ModelConfig, choices
 from ..errors import SncseError
+from ..io import umask_modes
 from ..progress import task
-from .files import HEAD_FILE, META_FILE
+from .files import HEAD_FILE, META_FILE, load_weights
 from .poolers import MLPHead, Pooler
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,24 @@ MASK_PLACEHOLDER = "[MASK]"
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """``auto`` (CUDA where there is one, else the CPU) or the device named; a device this machine
+    lacks (``cuda`` without CUDA, ``cuda:3`` with two GPUs) is an SncseError, not a failure later."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise SncseError(f"unknown device {str(device)!r}; use auto, cpu, cuda or cuda:N", setting="device") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SncseError(f"device {str(device)!r} is not available: this PyTorch build or machine has no "
+                             "CUDA GPU; use auto or cpu", setting="device")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise SncseError(f"device {str(device)!r} is not available: this machine has "
+                             f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0", setting="device")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise SncseError(f"device {str(device)!r} is not available on this machine; use auto or cpu", setting="device")
+    return dev
 
 
 class _HostCopies:
@@ -301,6 +317,8 @@ class SentenceEncoder(nn.Module):
             save_file({k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items()},
                       str(directory / HEAD_FILE))
         (directory / META_FILE).write_text(json.dumps(self.metadata(), indent=2) + "\n", encoding="utf-8")
+        for weights in directory.glob("*.safetensors"):  # safetensors writes 0600: follow the umask
+            umask_modes(weights)
         return directory
 
     @classmethod
@@ -313,6 +331,7 @@ class SentenceEncoder(nn.Module):
         """
         from .resolve import resolve_model_path
 
+        target = resolve_device(device)  # a device this machine lacks fails before the weights load
         spec = resolve_model_path(str(path))
         if spec.kind == "onnx":
             raise SncseError(f"{path}: an ONNX export runs with onnxruntime (sncse.load) and has no PyTorch "
@@ -331,10 +350,8 @@ class SentenceEncoder(nn.Module):
             inference_max_length=meta.get("inference_max_length"),
         )
         if model.head is not None and spec.head_file is not None:
-            from safetensors.torch import load_file
-
-            model.head.load_state_dict(load_file(str(spec.head_file)))
+            model.head.load_state_dict(load_weights(spec.head_file))
         elif model.head is not None and model.mlp == "always":
             raise SncseError(f"{path}: the model uses its MLP head at inference but {HEAD_FILE} is missing")
         model.eval()
-        return model.to(resolve_device(device))
+        return model.to(target)

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import registry
 from ..errors import SncseError
+from ..outputs import PathPlan
 from .files import HEAD_FILE, META_FILE, ONNX_FILE
 
 # sentence-transformers pooling modes -> our poolers
@@ -82,3 +83,11 @@ def resolve_model_path(path: str) -> ModelSpec:
     if p.suffix or path.startswith((".", "/", "~")):
         raise SncseError(f"model not found: {path}")
     return ModelSpec("hf", path, {"pooler": "cls_before_pooler", "mlp": "none"}, kind="hf")
+
+
+def read_model(plan: PathPlan, model: Any, role: str = "the model") -> PathPlan:
+    """Declare in ``plan`` the folder ``model`` loads from (a run directory's ``best/`` or ``last/``, a
+    saved or exported model); a registered or hub name, or a model object, reads no folder of the user's."""
+    if isinstance(model, str | Path) and Path(model).expanduser().is_dir():
+        plan.read(resolve_model_path(str(model)).source, role, folder=True)
+    return plan

@@ -35,6 +35,7 @@ from ..data.tasks import MTEB_NAMES, expected_pairs
 from ..io import write_json
 
 SCHEMA_VERSION = 1
+MTEB_META_FILE = "model_meta.json"
 MTEB_NOTE = (
     "Computed by sncse on SentEval's preprocessed files (Moses-tokenized, lower-cased), not on MTEB's "
     "datasets; STS12-16 scores are Spearman over all subsets of a year concatenated. MTEB's SICK-R 'test' "
@@ -141,6 +142,12 @@ def mteb_task_result(task: str, row: dict[str, Any], evaluation_time: float | No
     }
 
 
+def mteb_files(out_dir: str | Path) -> list[Path]:
+    """Every file :func:`write_mteb` may write under ``out_dir``."""
+    out = Path(out_dir)
+    return [out / f"{name}.json" for name in MTEB_NAMES.values()] + [out / MTEB_META_FILE]
+
+
 def write_mteb(result: dict[str, Any], out_dir: str | Path) -> list[Path]:
     """Write ``<out_dir>/<MTEB task name>.json`` per STS task, plus ``model_meta.json`` and a protocol note."""
     out = Path(out_dir)
@@ -153,7 +160,7 @@ def write_mteb(result: dict[str, Any], out_dir: str | Path) -> list[Path]:
         path = out / f"{MTEB_NAMES[task]}.json"
         write_json(path, mteb_task_result(task, row, evaluation_time=seconds))
         paths.append(path)
-    meta_path = out / "model_meta.json"
+    meta_path = out / MTEB_META_FILE
     write_json(meta_path, {"name": result.get("model"), "revision": None, "framework": ["sncse"],
                            "pooler": result.get("pooler"), "sncse_protocol_note": MTEB_NOTE})
     paths.append(meta_path)

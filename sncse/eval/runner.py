@@ -18,6 +18,7 @@ from typing import Any
 from ..config.schema import AmpMode
 from ..data.tasks import TaskPlan, parse_tasks
 from ..errors import SncseError
+from ..outputs import PathPlan
 from .published import PUBLISHED_STS, PUBLISHED_TRANSFER, as_dict
 from .results import build_result
 
@@ -77,6 +78,7 @@ def run_eval(
     skip_bad_rows: bool = False,
     pair_scores: str | Path | None = None,
     amp: AmpMode = "off",
+    paths: PathPlan | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` (a path/name for ``sncse.load``, ONNX exports included, or a loaded encoder) -> result dict.
 
@@ -84,9 +86,11 @@ def run_eval(
     each reported as task ``<file stem>``. ``pair_scores``: also write every STS pair's cosine and gold
     score there (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on). ``amp``: the
     precision of the encoder's forward (:mod:`sncse.amp`): ``off`` (fp32, as the papers' numbers) by
-    default; ``meta.precision`` of the result records what ran.
+    default; ``meta.precision`` of the result records what ran. ``paths``:
+    the caller's plan of paths (its own outputs), checked with the evaluation's before any work.
     """
     from .. import load
+    from ..encoders.resolve import read_model
     from .alignment import evaluate_alignment
     from .pairs import evaluate_pairs, load_pair_files, merge_into_sts
     from .sts import encoder_embedder, evaluate_sts
@@ -97,6 +101,10 @@ def run_eval(
         raise SncseError("per-pair scores are kept for STS tasks only; the tasks requested hold none",
                          setting="tasks")
     check_data(plan, mode, root)
+    files = read_model(paths or PathPlan(), model).write(pair_scores, "the per-pair scores")
+    for p in pairs or []:
+        files.read(p, "a pairs file")
+    files.check()
     own = load_pair_files(pairs or [], columns, skip_bad_rows, reserved=plan.sts, limit=limit)
     start = time.perf_counter()
     if isinstance(model, str | Path):

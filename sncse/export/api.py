@@ -17,7 +17,8 @@ from typing import Any
 
 from ..analyze.runs import RunRecord, is_run_dir, read_run
 from ..errors import SncseError
-from ..io import atomic_write
+from ..io import atomic_write, temp_dir_beside, umask_modes
+from ..outputs import PathPlan
 from .hf import export_hf, keeps_head
 from .model_card import model_card
 from .sentence_transformers import export_sentence_transformers, verify_sentence_transformers
@@ -81,7 +82,7 @@ def _move_into_place(tmp: Path, output: Path) -> None:
 def export(source: str | Path, output: str | Path, fmt: str = "sentence-transformers", *,
            overwrite: bool = False, pooler: str | None = None, normalize: bool = False,
            verify: bool | None = None, device: str = "cpu", quantize: str | None = None,
-           check: bool = True, show_progress: bool = True) -> ExportResult:
+           check: bool = True, show_progress: bool = True, paths: PathPlan | None = None) -> ExportResult:
     """Export ``source`` (run dir, saved model, HF dir, registered name) to ``output``.
 
     ``pooler`` overrides the recorded pooler; ``normalize`` adds a ``Normalize`` module (unit-length
@@ -89,12 +90,15 @@ def export(source: str | Path, output: str | Path, fmt: str = "sentence-transfor
     (default: when sentence-transformers is installed; always for onnx) reloads the folder with
     sentence-transformers (onnxruntime) and checks it reproduces ``sncse``'s embeddings. ONNX only:
     ``quantize="int8"`` quantizes the graph, and ``check`` then reports the 7-task STS average
-    before and after on the local data.
+    before and after on the local data. ``paths``: the caller's plan of paths (its own outputs), checked
+    with the export's before any work.
     """
     from ..encoders.model import SentenceEncoder
+    from ..encoders.resolve import read_model
 
     fmt = normalize_format(fmt)
     output = Path(output).expanduser()
+    read_model(paths or PathPlan(), source, "the model exported").write(output, "the export", replaced=True).check()
     check_target(output, overwrite)
     if quantize is not None and fmt != "onnx":
         raise SncseError(f"quantization applies to the onnx format only, not {fmt}")
@@ -119,7 +123,7 @@ def export(source: str | Path, output: str | Path, fmt: str = "sentence-transfor
     model = SentenceEncoder.load(str(source), pooler=pooler, device=device)
     run: RunRecord | None = read_run(source) if is_run_dir(source) else None
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent))
+    tmp = temp_dir_beside(output)
     try:
         if fmt == "sentence-transformers":
             export_sentence_transformers(model, tmp, normalize=normalize)
@@ -149,6 +153,7 @@ def export(source: str | Path, output: str | Path, fmt: str = "sentence-transfor
         with atomic_write(tmp / "README.md") as fh:
             fh.write(model_card(model, fmt, str(source), run=run, verification=verification, onnx=onnx_info))
         files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        umask_modes(tmp)  # as readable as the user's other folders, whatever each writer chose
         _move_into_place(tmp, output)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

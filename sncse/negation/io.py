@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SncseError
-from ..io import check_output_file, iter_lines, write_json
+from ..io import iter_lines, write_json
+from ..outputs import PathPlan
 from ..progress import task
 from ..shards import Shard, parse_shard
 from .base import FAITHFUL_BRANCHES, IMPROVED_BRANCHES, MODES, SKIP_BRANCHES
@@ -249,12 +250,14 @@ def negate_file(
     max_chars: int | None = None,
     model: str | None = None,
     shard: str | Shard | None = None,
+    paths: PathPlan | None = None,
 ) -> dict[str, Any]:
     """Negate every line of ``input_path`` into ``output_path`` (JSON Lines); return the statistics.
 
     ``backend`` is a registered negator name; ``model`` is passed to it when given (spaCy pipeline).
     ``chunk_size`` lines are negated, written and flushed at a time (the resume granularity).
     ``shard`` ("K/N") negates only shard K's lines, into the output name with ``.shard-K-of-N`` added.
+    ``paths``: the caller's plan of paths (its own outputs), checked with this run's before any work.
     """
     from .. import registry
     from .parallel import ChunkNegator
@@ -264,10 +267,10 @@ def negate_file(
     shard = parse_shard(shard)
     output = shard.output_path(output_path if output_path is not None else default_output_path(input_path))
     _check_options(mode, errors, workers, batch_size, chunk_size)
+    plan_paths(input_path, output, paths).check()
     backend_name = registry.resolve_name("negators", backend)
     # One pass first: count the lines and reject invalid UTF-8 before anything is written.
     n_lines = sum(1 for _ in iter_lines(input_path, errors=errors))
-    check_output_file(output, input_path)
     first, last = shard.line_range(n_lines, block=chunk_size)
 
     # only the options given: a plugin negator need not take max_chars or model
@@ -277,22 +280,25 @@ def negate_file(
                             "max_chars": max_chars, "model": model}
     if not shard.is_whole:  # a shard's lines depend on the chunk size: resume only the same range
         meta.update(shard=str(shard), line_range=[first, last])
-    done_before, counts, written = _start_partial(input_path, output, meta, errors, resume, first, last)
 
+    done = [0]  # for the message if the run stops
     t_loop = time.perf_counter()
-    done = [done_before]  # for the message if the run stops
     try:
-        # workers start before the progress display's thread does (forking a threaded process is unsafe)
-        with ChunkNegator(backend_name, options, workers) as negator, \
-                task("negating", total=last - first, unit="sent") as advance:
-            advance(done_before)
+        # workers start before the progress display's thread does (forking a threaded process is unsafe),
+        # and the negator loads before the partial files exist: a model that fails to load leaves none
+        with ChunkNegator(backend_name, options, workers) as negator:
+            done_before, counts, written = _start_partial(input_path, output, meta, errors, resume, first, last)
+            done[0] = done_before
+            with task("negating", total=last - first, unit="sent") as advance:
+                advance(done_before)
 
-            def step(n: int) -> None:
-                done[0] += n
-                advance(n)
+                def step(n: int) -> None:
+                    done[0] += n
+                    advance(n)
 
-            lines = _range_lines(input_path, errors, first + done_before, last)
-            new_counts, new_written, done_now = _negate_into_partial(negator, lines, chunk_size, output, step)
+                lines = _range_lines(input_path, errors, first + done_before, last)
+                new_counts, new_written, done_now = _negate_into_partial(negator, lines, chunk_size, output,
+                                                                         step)
     except BaseException:
         if partial_paths(output)[0].exists():
             log.warning("stopped after %d of %d lines; the partial output is kept (%s): resume to continue",
@@ -307,6 +313,15 @@ def negate_file(
         "lines_in": last - first, "lines_written": written + new_written,
     }, counts, mode, resumed_from=first + done_before if done_before else 0, done_now=done_now,
         loop_s=loop_s, total_s=time.perf_counter() - t_start)
+
+
+def plan_paths(input_path: str | Path, output: str | Path, paths: PathPlan | None = None) -> PathPlan:
+    """What a run over ``input_path`` into ``output`` (its final name, shard included) reads and writes."""
+    plan = (paths or PathPlan()).read(input_path, "the input").write(output, "the output", parents=False)
+    plan.write(stats_path_for(output), "the statistics file", parents=False)
+    for path in partial_paths(output):
+        plan.write(path, "the partial output", parents=False)
+    return plan
 
 
 def _publish(output: Path) -> None:

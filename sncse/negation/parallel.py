@@ -10,13 +10,23 @@ and start in milliseconds. Other backends (Stanza/torch) start in clean ``forkse
 (``spawn`` where that does not exist) and load their model there. Open the pool
 (:class:`ChunkNegator`) before starting any thread such as a progress display: forking a process that
 runs other threads is unsafe.
+
+No orphans: a worker ends when the process that started the pool dies, however it dies (``kill -9``
+included). On Linux the kernel sends it SIGKILL then (``PR_SET_PDEATHSIG``, set as the worker
+starts); elsewhere a thread in the worker notices its parent change and exits.
 """
 
 from __future__ import annotations
 
+import ctypes
 import inspect
 import logging
 import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -52,7 +62,42 @@ def _accepted(cls: Any, options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k in names}
 
 
-def _init_worker(backend: str, options: dict[str, Any], negator: Negator | None = None) -> None:
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when its parent dies (``parent``: the pool's process id, to close the race of
+    a parent that died while this process started)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent and not _alive(parent):
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):  # no libc prctl: watch instead
+            pass
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), name="sncse-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch_parent(ppid: int, every: float = 1.0) -> None:
+    while os.getppid() == ppid:  # an orphan is adopted by another process
+        time.sleep(every)
+    os._exit(1)
+
+
+def _init_worker(backend: str, options: dict[str, Any], parent: int, negator: Negator | None = None) -> None:
+    die_with_parent(parent)
     try:  # one BLAS thread per process: the processes are the parallelism
         from threadpoolctl import threadpool_limits
 
@@ -98,10 +143,10 @@ class ChunkNegator:
         if getattr(cls, "fork_safe", False) and "fork" in methods:
             parent = cls(**_accepted(cls, self.options))  # loaded once here, inherited by the forked workers
             ctx = mp.get_context("fork")
-            initargs: tuple[Any, ...] = (self.backend, self.options, parent)
+            initargs: tuple[Any, ...] = (self.backend, self.options, os.getpid(), parent)
         else:
             ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
-            initargs = (self.backend, self.options)
+            initargs = (self.backend, self.options, os.getpid())
         self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker, initargs=initargs)
         # Start every worker now, before the caller starts threads (e.g. a progress display).
         for future in [self._pool.submit(_ping) for _ in range(self.workers)]:

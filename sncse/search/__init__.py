@@ -22,6 +22,7 @@ import numpy as np
 from ..data.corpus import file_digest
 from ..embed.corpus import read_corpus_lines, resolve_format
 from ..embed.encode import read_sidecar, sidecar_path
+from ..embed.npy import open_rows
 from ..errors import DataError
 from .index import KINDS, ExactIndex, FaissIndex, Hit, Index, make_index
 
@@ -101,15 +102,8 @@ def open_embeddings(path: str | Path, texts: str | Path | None = None, kind: str
     from ``texts`` or the corpus recorded in the sidecar (refused if it changed since); line numbers
     follow the sidecar's line range (a shard's rows keep their lines in the whole corpus)."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError("no such file", path=path)
-    try:
-        emb = np.load(path, mmap_mode="r")
-    except ValueError as exc:
-        raise DataError(f"not a .npy array: {exc}", path=path) from None
-    if emb.ndim != 2:
-        raise DataError(f"expected a 2-D array (rows, dim), got shape {emb.shape}", path=path)
     car = read_sidecar(path) if sidecar_path(path).is_file() else None
+    emb = open_rows(path, *((car.get("count"), car.get("dim"), car.get("dtype")) if car else ()))
     rows_texts, lines = _texts_for(path, len(emb), car, texts)
     info = {"model": car.get("model"), "pooler": car.get("pooler")} if car else {}
     info["embeddings"] = str(path)

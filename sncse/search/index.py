@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 KINDS = ("exact", "faiss")
 INDEX_FILE = "index.json"
 TEXTS_FILE = "texts.jsonl"
+EMBEDDINGS_FILE = "embeddings.npy"  # exact
+FAISS_FILE = "faiss.index"  # faiss
+#: every file ``Index.save`` may write into its folder
+SAVED_FILES = (INDEX_FILE, TEXTS_FILE, EMBEDDINGS_FILE, FAISS_FILE)
 FORMAT_VERSION = 1
 DEFAULT_FAISS_FACTORY = "HNSW32"
 DEFAULT_FAISS_PARAMS = {"efSearch": 128}
@@ -167,7 +171,9 @@ class Index:
         info = {k: v for k, v in meta.items() if k not in ("format_version", "kind", "dim", "rows", "faiss_file",
                                                          "embeddings_file")}
         if kind == "exact":
-            emb = np.load(directory / meta["embeddings_file"], mmap_mode="r")
+            from ..embed.npy import open_rows
+
+            emb = open_rows(directory / meta["embeddings_file"], meta.get("rows"), meta.get("dim"))
             return ExactIndex(emb, texts=texts, lines=lines, model=model, info=info, normalized=True)
         faiss = _faiss()
         raw = np.fromfile(directory / meta["faiss_file"], dtype=np.uint8)
@@ -240,8 +246,8 @@ class ExactIndex(Index):
         blocks = (_normalize(np.asarray(self.embeddings[s : s + 65536])) if not self.normalized
                   else np.asarray(self.embeddings[s : s + 65536], dtype=np.float32)
                   for s in range(0, self.rows, 65536))
-        write_rows(directory / "embeddings.npy", blocks, self.rows, self.dim, "float32")
-        return {"embeddings_file": "embeddings.npy"}
+        write_rows(directory / EMBEDDINGS_FILE, blocks, self.rows, self.dim, "float32")
+        return {"embeddings_file": EMBEDDINGS_FILE}
 
 
 def _top_by_score_then_row(scores, rows, k: int):
@@ -311,9 +317,9 @@ class FaissIndex(Index):
 
     def _vectors_to(self, directory: Path) -> dict[str, Any]:
         faiss = _faiss()
-        with atomic_write(directory / "faiss.index", "wb", encoding=None) as fh:
+        with atomic_write(directory / FAISS_FILE, "wb", encoding=None) as fh:
             fh.write(faiss.serialize_index(self.index).tobytes())
-        return {"faiss_file": "faiss.index"}
+        return {"faiss_file": FAISS_FILE}
 
 
 def make_index(embeddings: np.ndarray, kind: str = "exact", *, texts: Sequence[str] | None = None,

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..encoders.files import HEAD_FILE
+from ..encoders.files import HEAD_FILE, load_weights
 from ..encoders.model import SentenceEncoder
 from ..errors import SncseError
 
@@ -101,14 +101,12 @@ def _to_device(value: Any, device: torch.device) -> Any:
 
 
 def _backbone_state(directory: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
     files = sorted(p for p in directory.glob("*.safetensors") if p.name != HEAD_FILE)
     if not files:
         raise SncseError("no model weights (*.safetensors) in the checkpoint", path=directory)
     state: dict[str, torch.Tensor] = {}
     for f in files:
-        state.update(load_file(str(f)))
+        state.update(load_weights(f))
     return state
 
 
@@ -126,9 +124,7 @@ def load_model_weights(model: SentenceEncoder, directory: str | Path) -> None:
         raise SncseError(f"checkpoint does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}",
                          path=directory)
     if model.head is not None:
-        from safetensors.torch import load_file
-
         head = directory / HEAD_FILE
         if not head.exists():
             raise SncseError(f"{HEAD_FILE} missing from the checkpoint", path=directory)
-        model.head.load_state_dict(load_file(str(head)))
+        model.head.load_state_dict(load_weights(head))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import math
 import os
 import shutil
 import time
@@ -34,16 +35,18 @@ from ..data.corpus import file_digest, read_training_file
 from ..data.root import find_data_file
 from ..data.tokenized import TokenizedData, cached_tokenize, plan_views
 from ..encoders.model import SentenceEncoder, resolve_device
+from ..encoders.resolve import read_model
 from ..errors import ConfigError, SncseError
 from ..eval.results import RUN_EVAL_PATTERNS
 from ..io import atomic_write, read_json, write_json
 from ..losses.base import LossOutput
+from ..outputs import PathPlan
 from ..progress import task
 from ..runinfo import write_run_info
 from .checkpoint import find_resume_dir, load_model_weights, load_trainer_state, save_checkpoint
 from .dev_eval import DevEvaluator
 from .distributed import DistContext, PeerFailure, init_distributed
-from .metrics import MetricsWriter, truncate_metrics
+from .metrics import METRICS_FILE, MetricsWriter, truncate_metrics
 from .seed import derived_seed, rng_state, seed_everything, set_rng_state
 from .step import TrainStep, build_loss, build_model, build_train_step
 
@@ -100,6 +103,28 @@ def check_run_dir(out: Path, resume: bool, overwrite: bool) -> None:
         if foreign:
             raise SncseError(f"overwriting only replaces sncse run directories; it also holds {foreign[:3]}",
                              path=out, setting="overwrite")
+
+
+def plan_paths(cfg: Config, paths: PathPlan | None = None) -> PathPlan:
+    """What a run reads (the training file, the dev file, a local encoder) and writes (the run
+    directory's files and checkpoints); resuming reads the run's own files, which are not inputs."""
+    out = Path(cfg.train.output_dir)
+    data = find_data_file(cfg.data.train_file)
+    plan = (paths or PathPlan()).read(data, "the training data", folder=data.is_dir())
+    read_model(plan.read(cfg.train.dev_file, "the dev file"), cfg.model.encoder, "the encoder")
+    plan.write(out, "the run directory", folder=True)
+    for name in ("config.yaml", "run.json", METRICS_FILE, "results.json"):
+        plan.write(out / name, f"the run's {name}")
+    for name in ("best", "last"):
+        plan.write(out / name, f"the run's {name}/ checkpoint", replaced=True)
+    if cfg.train.tensorboard:
+        plan.write(out / "tensorboard", "the TensorBoard folder", folder=True)
+    return plan.write(token_cache_dir(cfg), "the token cache", folder=True)
+
+
+def token_cache_dir(cfg: Config) -> Path:
+    """Where the tokenized training data is cached: ``data.cache_dir``, else ``.sncse_cache`` beside the run."""
+    return Path(cfg.data.cache_dir) if cfg.data.cache_dir else Path(cfg.train.output_dir).resolve().parent / ".sncse_cache"
 
 
 def clear_run_dir(out: Path) -> None:
@@ -203,8 +228,9 @@ class Trainer:
     """
 
     def __init__(self, cfg: Config, argv: list[str] | None = None, resume: bool = False, overwrite: bool = False,
-                 hooks: Sequence[StepHook] = ()):
+                 hooks: Sequence[StepHook] = (), paths: PathPlan | None = None):
         self.cfg, self.argv, self.resume, self.overwrite = cfg, argv, resume, overwrite
+        self.paths = paths  # the caller's plan of paths (its own outputs), checked with the run's
         self.out = Path(cfg.train.output_dir)
         self.dist = DistContext()
         self.step_fn: TrainStep | None = None
@@ -234,7 +260,7 @@ class Trainer:
         if len(examples) < cfg.train.batch_size:
             raise SncseError(f"{len(examples)} training examples are fewer than one batch of "
                              f"{cfg.train.batch_size}; lower train.batch_size", path=examples.source)
-        cache_dir = Path(cfg.data.cache_dir) if cfg.data.cache_dir else self.out.resolve().parent / ".sncse_cache"
+        cache_dir = token_cache_dir(cfg)
         options = {"format": examples.format, "limit": cfg.data.limit, "end_with_period": cfg.data.end_with_period}
         digest = file_digest(find_data_file(cfg.data.train_file))
         # rank 0 tokenizes and writes the cache; the others then read it
@@ -249,9 +275,12 @@ class Trainer:
         cfg = self.cfg
         self.dist, dist_device = init_distributed(cfg.train.device, timeout=cfg.train.dist_timeout)
         self._check_world_size()
+        plan_paths(cfg, self.paths).check()
         check_run_dir(self.out, self.resume, self.overwrite)
         self.device = dist_device or resolve_device(cfg.train.device)
         self.dist.barrier()  # every rank has checked the directory before rank 0 changes it
+        if cfg.train.eval_steps > 0:  # a bad dev file stops the run before the run directory is touched
+            self.evaluator = self.dist.on_main(self._build_evaluator, "building the dev evaluator")
         self.dist.on_main(self._prepare_run_dir, "preparing the run directory")
 
         seed_everything(cfg.train.seed)
@@ -273,8 +302,6 @@ class Trainer:
         cuda = self.device.type == "cuda"
         self.collator = Collator(self.data, pad_to_multiple_of=8 if cuda else None,
                                  fixed_length=cfg.model.max_length if cfg.train.compile else None)
-        if cfg.train.eval_steps > 0:
-            self.evaluator = self.dist.on_main(self._build_evaluator, "building the dev evaluator")
         if self.resume:
             self._restore()
         self.clock = TrainClock(self.device, total=self._train_seconds)
@@ -438,12 +465,17 @@ class Trainer:
         if self.evaluator is None:
             return None, self.best_score, self.best_step
         score = self.evaluator(self.model)
-        record: dict[str, Any] = {"step": self.global_step, self.evaluator.name: round(score, 4)}
+        defined = math.isfinite(score)
+        record: dict[str, Any] = {"step": self.global_step, self.evaluator.name: round(score, 4) if defined else None}
         if self.evaluator.source is not None:
             record["dev_file"] = self.evaluator.source  # which file the selection score came from
         self.metrics.write(record)
-        improved = self.best_score is None or score > self.best_score
-        log.info("step %d: %s %.2f%s", self.global_step, self.evaluator.name, score, " (best)" if improved else "")
+        improved = defined and (self.best_score is None or score > self.best_score)
+        if defined:
+            log.info("step %d: %s %.2f%s", self.global_step, self.evaluator.name, score, " (best)" if improved else "")
+        else:  # a constant gold score or constant cosines: the correlation does not exist
+            log.warning("step %d: %s is undefined (%s: the gold scores or the model's cosines are all equal); "
+                        "no checkpoint is selected on it", self.global_step, self.evaluator.name, score)
         if improved:
             self.best_score, self.best_step = score, self.global_step
             save_checkpoint(self.model, self.out, "best")
@@ -568,6 +600,8 @@ class Trainer:
         }
 
 
-def train(cfg: Config, argv: list[str] | None = None, *, resume: bool = False, overwrite: bool = False) -> Path:
-    """Train per ``cfg`` and return the run directory (see the module docstring for its layout)."""
-    return Trainer(cfg, argv=argv, resume=resume, overwrite=overwrite).run()
+def train(cfg: Config, argv: list[str] | None = None, *, resume: bool = False, overwrite: bool = False,
+          paths: PathPlan | None = None) -> Path:
+    """Train per ``cfg`` and return the run directory (see the module docstring for its layout);
+    ``paths``: the caller's plan of paths (its own outputs), checked with the run's before any work."""
+    return Trainer(cfg, argv=argv, resume=resume, overwrite=overwrite, paths=paths).run()

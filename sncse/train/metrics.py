@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from ..io import atomic_write, iter_lines
+from ..io import atomic_write, iter_lines, json_dumps
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def truncate_metrics(path: str | Path, after_step: int) -> None:
     keep = [r for r in read_metrics(path) if int(r.get("step", 0)) <= after_step]
     with atomic_write(path) as fh:
         for r in keep:
-            fh.write(json.dumps(r) + "\n")
+            fh.write(json_dumps(r) + "\n")
 
 
 class MetricsWriter:
@@ -76,7 +76,7 @@ class MetricsWriter:
     def write(self, record: dict[str, Any]) -> None:
         if not self.enabled or self._fh is None:
             return
-        self._fh.write(json.dumps(record) + "\n")
+        self._fh.write(json_dumps(record) + "\n")
         self._fh.flush()
         if self._tb is not None:
             step = int(record["step"])

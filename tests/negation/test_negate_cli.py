@@ -68,7 +68,7 @@ def test_cli_workers_keep_order(runner, cli_app, tmp_path, wiki_lines, faithful)
     (["{tmp}/missing.txt"], "missing.txt"),
     (["{tmp}/in.txt", "-o", "{tmp}/no/such/dir/out.jsonl"], "no/such/dir"),
     (["{tmp}/bad.txt"], "bad.txt:2:"),
-    (["{tmp}/bad.txt"], "errors='replace' substitutes U+FFFD) (option --errors)"),
+    (["{tmp}/bad.txt"], "invalid UTF-8 at byte 0 of the line (option --errors replace substitutes U+FFFD)"),
     (["{tmp}/in.txt", "--mode", "creative"], "unknown"),
     (["{tmp}/in.txt", "--backend", "nosuch"], "available:"),
     (["{tmp}/in.txt", "--errors", "ignore"], "unknown errors value 'ignore'; choose one of: strict, replace (option --errors)"),
