@@ -54,7 +54,9 @@ SETTING_FLAGS = {"data_root": "--data-root", "errors": "--errors", "mode": "--mo
                  "n": "--n", "resume": "--resume", "archive": "--archive", "verify": "--no-verify",
                  "shard": "--shard", "columns": "--columns", "skip_bad_rows": "--skip-bad-rows",
                  "empty_lines": "--empty-lines", "dtype": "--dtype", "texts": "--texts", "kind": "--index",
-                 "top_k": "--top-k", "fmt": "--format", "overwrite": "--overwrite"}
+                 "top_k": "--top-k", "fmt": "--format", "overwrite": "--overwrite", "max_inputs": "--max-inputs",
+                 "max_chars": "--max-chars", "max_batch": "--max-batch", "max_wait_ms": "--batch-wait-ms",
+                 "encode_batch_size": "--batch-size"}
 
 
 class State:

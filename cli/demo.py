@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from sncse.demo.defaults import MAX_CHARS, TOP_K
+
 from .common import BatchSizeOpt, DeviceOpt, PoolerOpt, console, handle_errors, state
 
 
@@ -19,8 +21,8 @@ def demo(
                                                 "text file (embedded now by every model), an `sncse encode` .npy "
                                                 "or a saved index (searched with the model that embedded it).")] = None,
     negator: Annotated[str, typer.Option("--negator", help="Registered negator (spacy, stanza, a plugin).")] = "spacy",
-    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Corpus lines shown per model.")] = 5,
-    max_chars: Annotated[int, typer.Option("--max-chars", help="Longest sentence accepted (characters).")] = 1000,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Corpus lines shown per model.")] = TOP_K,
+    max_chars: Annotated[int, typer.Option("--max-chars", help="Longest sentence accepted (characters).")] = MAX_CHARS,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port.")] = 7860,
     batch_size: BatchSizeOpt = None,
@@ -35,8 +37,8 @@ def demo(
     from sncse.demo import SoftNegativeDemo, launch
 
     page = SoftNegativeDemo.load(models, corpus=corpus, negator=negator, pooler=pooler, device=device,
-                                 max_chars=max_chars, top_k=top_k, batch_size=batch_size or 128,
-                                 show_progress=not state.quiet)
+                                 max_chars=max_chars, top_k=top_k, show_progress=not state.quiet,
+                                 **({"batch_size": batch_size} if batch_size else {}))
     console.print(f"demo page: http://{host}:{port}/ (Ctrl-C stops it)", highlight=False)
     launch(page, host=host, port=port, quiet=state.quiet)
 

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from sncse.serve.limits import ServeLimits
+
 from .common import BatchSizeOpt, DeviceOpt, PoolerOpt, handle_errors, state
 
 
@@ -20,13 +22,13 @@ def serve(
                                              "name).")] = None,
     api_key: Annotated[str | None, typer.Option("--api-key", envvar="SNCSE_API_KEY", show_envvar=True,
                                                 help="Require Authorization: Bearer KEY on every request.")] = None,
-    max_inputs: Annotated[int, typer.Option("--max-inputs", help="Most texts in one request (more: 413).")] = 256,
-    max_chars: Annotated[int, typer.Option("--max-chars", help="Most characters in one text (more: 413).")] = 10_000,
+    max_inputs: Annotated[int, typer.Option("--max-inputs", help="Most texts in one request (more: 413).")] = ServeLimits.max_inputs,
+    max_chars: Annotated[int, typer.Option("--max-chars", help="Most characters in one text (more: 413).")] = ServeLimits.max_chars,
     max_batch: Annotated[int, typer.Option("--max-batch", help="Most texts of concurrent requests embedded in "
-                                           "one model call.")] = 64,
+                                           "one model call.")] = ServeLimits.max_batch,
     batch_wait_ms: Annotated[float, typer.Option("--batch-wait-ms", help="Wait this long after a request for "
                                                  "others to batch with (0: batch only what is already "
-                                                 "waiting).")] = 0.0,
+                                                 "waiting).")] = ServeLimits.max_wait_ms,
     normalize: Annotated[bool, typer.Option("--normalize/--no-normalize", help="Unit-length vectors, as "
                                             "OpenAI's.")] = True,
     batch_size: BatchSizeOpt = None,
@@ -38,11 +40,10 @@ def serve(
     Any OpenAI client works: OpenAI(base_url="http://127.0.0.1:8000/v1", api_key=KEY or "unused").
     Concurrent requests are embedded together. Stop with Ctrl-C.
     """
-    from sncse.serve import ServeLimits
     from sncse.serve import serve as run_server
 
     limits = ServeLimits(max_inputs=max_inputs, max_chars=max_chars, max_batch=max_batch,
-                         max_wait_ms=batch_wait_ms, encode_batch_size=batch_size or 64)
+                         max_wait_ms=batch_wait_ms, encode_batch_size=batch_size or ServeLimits.encode_batch_size)
     run_server(model, host=host, port=port, name=name, api_key=api_key, limits=limits, normalize=normalize,
                pooler=pooler, device=device, log_level="warning" if state.quiet else "info")
 

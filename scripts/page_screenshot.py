@@ -17,6 +17,7 @@ import base64
 import fcntl
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -43,14 +44,14 @@ class Browser:
         binary = binary or find_chromium()
         if binary is None:
             raise RuntimeError("no Chromium found (apt-get install chromium, or set CHROMIUM)")
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
-        self._log = tempfile.TemporaryFile()  # Chromium's stderr (a pipe nobody reads could fill and block it)
+        self.profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        self.log_file = tempfile.TemporaryFile()  # Chromium's stderr (a pipe nobody reads could fill and block it)
         # The browser reads commands on fd 3 and writes replies on fd 4. The pipe ends are first moved
         # to fds >= 10 (close-on-exec), so putting them on 3 and 4 in the child cannot overwrite one
         # with the other; fds 3 and 4 themselves are inheritable, everything else closes on exec.
         # preexec_fn: run this from a single-threaded process (as the command line below does).
-        to_child, self._write = os.pipe()
-        self._read, from_child = os.pipe()
+        to_child, self.write_fd = os.pipe()
+        self.read_fd, from_child = os.pipe()
         high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_child, from_child)]
         for fd in (to_child, from_child):
             os.close(fd)
@@ -59,14 +60,14 @@ class Browser:
             os.dup2(high[0], 3)
             os.dup2(high[1], 4)
 
-        self.proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={self._profile.name}",
+        self.proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={self.profile.name}",
                                       f"--window-size={width},{height}", "about:blank"],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log_file,
                                      preexec_fn=fds, close_fds=False)
         for fd in high:
             os.close(fd)
-        self._buffer = b""
-        self._next_id = 0
+        self.buffer = b""
+        self.next_id = 0
         self.session = ""
         try:
             target = self.call("Target.createTarget", url="about:blank")["targetId"]
@@ -77,30 +78,31 @@ class Browser:
             self.close()
             raise
 
-    def _message(self, timeout: float) -> dict[str, Any]:
+    def receive(self, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
-        while b"\0" not in self._buffer:
-            if time.monotonic() > deadline:
+        while b"\0" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.read_fd], [], [], remaining)[0]:
                 raise TimeoutError("no reply from Chromium")
-            chunk = os.read(self._read, 1 << 16)
+            chunk = os.read(self.read_fd, 1 << 16)
             if not chunk:
-                self._log.seek(0)
-                err = self._log.read().decode(errors="replace")[-2000:]
+                self.log_file.seek(0)
+                err = self.log_file.read().decode(errors="replace")[-2000:]
                 raise RuntimeError(f"Chromium exited (code {self.proc.wait()}): {err}")
-            self._buffer += chunk
-        raw, self._buffer = self._buffer.split(b"\0", 1)
+            self.buffer += chunk
+        raw, self.buffer = self.buffer.split(b"\0", 1)
         return json.loads(raw)
 
     def call(self, method: str, timeout: float = 60.0, **params: Any) -> dict[str, Any]:
         """Send one DevTools command and return its result (events in between are dropped)."""
-        self._next_id += 1
-        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        self.next_id += 1
+        message: dict[str, Any] = {"id": self.next_id, "method": method, "params": params}
         if self.session and not method.startswith(("Target.", "Browser.")):
             message["sessionId"] = self.session
-        os.write(self._write, json.dumps(message).encode() + b"\0")
+        os.write(self.write_fd, json.dumps(message).encode() + b"\0")
         while True:
-            reply = self._message(timeout)
-            if reply.get("id") == self._next_id:
+            reply = self.receive(timeout)
+            if reply.get("id") == self.next_id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error'].get('message')}")
                 return reply.get("result", {})
@@ -139,18 +141,18 @@ class Browser:
     def close(self) -> None:
         if self.proc.poll() is None:
             try:
-                os.write(self._write, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0")
+                os.write(self.write_fd, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0")
                 self.proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
-        for fd in (self._read, self._write):
+        for fd in (self.read_fd, self.write_fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self._log.close()
-        self._profile.cleanup()
+        self.log_file.close()
+        self.profile.cleanup()
 
     def __enter__(self) -> Browser:
         return self

@@ -5,13 +5,31 @@
 >>> demo.compare("A man is playing a guitar.", "Someone is playing the guitar.").table()  # doctest: +SKIP
 >>> launch(demo, port=7860)                                                         # doctest: +SKIP
 
-Modules: :mod:`.compare` (what the page computes, plain functions, no Gradio), :mod:`.app` (the
-Gradio page; gradio comes with the ``demo`` extra and is imported only when a page is built).
+Modules: :mod:`.defaults` (the page's bounds), :mod:`.compare` (what the page computes, plain
+functions, no Gradio), :mod:`.app` (the Gradio page; gradio comes with the ``demo`` extra). The names
+below are imported lazily: reading the defaults imports neither numpy nor gradio.
 """
 
 from __future__ import annotations
 
-from .app import build_app, launch
-from .compare import MAX_CHARS, Comparison, DemoView, SoftNegativeDemo
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["MAX_CHARS", "Comparison", "DemoView", "SoftNegativeDemo", "build_app", "launch"]
+from .defaults import MAX_CHARS, TOP_K
+
+__all__ = ["MAX_CHARS", "TOP_K", "Comparison", "DemoView", "SoftNegativeDemo", "build_app", "launch"]
+
+if TYPE_CHECKING:
+    from .app import build_app, launch
+    from .compare import Comparison, DemoView, SoftNegativeDemo
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Comparison", "DemoView", "SoftNegativeDemo"):
+        from . import compare
+
+        return getattr(compare, name)
+    if name in ("build_app", "launch"):
+        from . import app
+
+        return getattr(app, name)
+    raise AttributeError(name)

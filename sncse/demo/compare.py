@@ -28,18 +28,22 @@ from ..negation.parallel import build_negator
 from ..search import index_corpus_file
 from ..search.index import Hit, Index
 from ..search.run import open_index
+from .defaults import MAX_CHARS, TOP_K
 
 log = logging.getLogger(__name__)
 
-MAX_CHARS = 1000
-"""The longest sentence or paraphrase the page accepts (characters)."""
-TOP_K = 5
 PARAPHRASE = "paraphrase"
 
 
 def pair_label(kind: str) -> str:
     """The row label of the pair (sentence, ``kind``): ``paraphrase`` or a negation mode."""
     return "sentence vs paraphrase" if kind == PARAPHRASE else f"sentence vs soft negative ({kind})"
+
+
+def check_bounds(max_chars: int, top_k: int) -> None:
+    for setting, value in (("max_chars", max_chars), ("top_k", top_k)):
+        if value < 1:
+            raise SncseError(f"{setting} must be at least 1, got {value}", setting=setting)
 
 
 @dataclass
@@ -120,8 +124,7 @@ class SoftNegativeDemo:
                  corpus: Mapping[str, Index] | None = None, max_chars: int = MAX_CHARS, top_k: int = TOP_K):
         if not models:
             raise SncseError("the demo needs at least one model")
-        if max_chars < 1 or top_k < 1:
-            raise SncseError("max_chars and top_k must be at least 1")
+        check_bounds(max_chars, top_k)
         self.models = dict(models)
         self.negators = dict(negators)
         self.corpus = dict(corpus or {})
@@ -143,6 +146,7 @@ class SoftNegativeDemo:
         record, else the first model, with a warning)."""
         from .. import load
 
+        check_bounds(max_chars, top_k)
         models = [str(m) for m in models]
         if len(set(models)) != len(models):
             raise SncseError("a model is named twice; give each model once")

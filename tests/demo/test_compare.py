@@ -84,3 +84,9 @@ def test_a_pre_encoded_corpus_is_searched_with_the_model_that_embedded_it(tiny_m
 def test_a_model_named_twice_is_refused(tiny_models):
     with pytest.raises(SncseError, match="named twice"):
         SoftNegativeDemo.load([str(tiny_models["tiny-a"])] * 2, device="cpu")
+
+
+def test_the_command_refuses_bad_bounds_before_loading_anything(runner, cli_app):
+    result = runner.invoke(cli_app, ["demo", "no/such/model", "--top-k", "0"])
+    assert result.exit_code == 2
+    assert "top_k must be at least 1, got 0 (option --top-k)" in " ".join(result.output.split())

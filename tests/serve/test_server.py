@@ -137,3 +137,9 @@ def test_concurrent_requests_get_their_own_embeddings(server, reference):
     assert cosines(got, expected[order]).min() >= 0.9999
     assert after["requests"] - before["requests"] == len(order)
     assert after["texts"] - before["texts"] == len(order)
+
+
+def test_the_command_refuses_bad_bounds_before_loading_anything(runner, cli_app):
+    result = runner.invoke(cli_app, ["serve", "no/such/model", "--max-inputs", "0"])
+    assert result.exit_code == 2
+    assert "max_inputs must be at least 1, got 0 (option --max-inputs)" in " ".join(result.output.split())
