@@ -111,14 +111,16 @@ class Browser:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    def open(self, url: str, wait_for: str = "", timeout: float = 60.0) -> str:
-        """Load ``url`` and wait until its rendered text contains ``wait_for``; the text."""
+    def open(self, url: str, wait_for: str = "", timeout: float = 60.0, settle: float = 1.0) -> str:
+        """Load ``url``, wait until its rendered text contains ``wait_for``, then ``settle`` seconds more
+        (the page's transitions, such as the fade of a finished update); the text."""
         self.call("Page.navigate", url=url)
         deadline = time.monotonic() + timeout
         text = ""
         while time.monotonic() < deadline:
             text = self.evaluate("document.readyState === 'complete' && document.body ? document.body.innerText : ''") or ""
             if text and wait_for in text:
+                time.sleep(settle)
                 return text
             time.sleep(0.2)
         raise TimeoutError(f"{url} did not show {wait_for!r} within {timeout:.0f} s; it shows: {text[:500]!r}")
@@ -170,9 +172,10 @@ def main() -> int:
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=1200)
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--settle", type=float, default=1.0, help="seconds to wait after the text appears")
     args = ap.parse_args()
     with Browser(width=args.width, height=args.height) as browser:
-        browser.open(args.url, args.wait_for, timeout=args.timeout)
+        browser.open(args.url, args.wait_for, timeout=args.timeout, settle=args.settle)
         browser.screenshot(args.output)
         if args.dom:
             args.dom.write_text(browser.dom(), encoding="utf-8")

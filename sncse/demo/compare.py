@@ -14,6 +14,7 @@ to components.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,7 @@ class SoftNegativeDemo:
         self.corpus = dict(corpus or {})
         self.max_chars = max_chars
         self.top_k = top_k
+        self._lock = threading.Lock()  # the models and negators serve one comparison at a time
 
     @property
     def names(self) -> list[str]:
@@ -191,6 +193,10 @@ class SoftNegativeDemo:
         """Negate ``sentence``; score it against its negations and ``paraphrase`` under every model."""
         sentence = self.check(sentence, "sentence")
         paraphrase = self.check(paraphrase, "paraphrase", required=False)
+        with self._lock:
+            return self._compare(sentence, paraphrase)
+
+    def _compare(self, sentence: str, paraphrase: str) -> Comparison:
         negations = self.negations(sentence)
         pairs = [(PARAPHRASE, paraphrase)] if paraphrase else []
         pairs += [(mode, text) for mode, text in negations.items() if text]

@@ -102,6 +102,7 @@ def test_openai_client_gets_the_embeddings_sncse_load_gives(server, reference, e
     ({"input": [[101, 2023]]}, 422, "token-id input is not supported"),
     ({"input": "a", "dimensions": 3}, 422, "dimensions 3 is not supported"),
     ({"input": "a", "model": "text-embedding-3-small"}, 404, "is not served here; this server serves 'tiny-a'"),
+    ({"input": "x" * 80_000}, 413, "bytes; the limit is 70,528"),  # 8 inputs x (200 chars x 4 + 16) + 64,000
 ])
 def test_bad_requests_get_a_one_line_reason(server, kwargs, status, words):
     client = openai.OpenAI(base_url=f"{server}/v1", api_key=KEY, max_retries=0)
