@@ -10,13 +10,16 @@ from ..errors import SncseError
 @dataclass(frozen=True)
 class ServeLimits:
     """Bounds on one request: ``max_inputs`` texts of at most ``max_chars`` characters each; the
-    batcher runs at most ``max_batch`` texts per model call (a larger request runs alone)."""
+    batcher runs at most ``max_batch`` texts per model call (a larger request runs alone), waiting
+    ``max_wait_ms`` for more after the first. A model call embeds its texts in length-sorted groups of
+    ``encode_batch_size``: on a CPU, small groups of similar length pad less and run faster than one
+    large group (measured in docs/benchmarks.md, "Serving")."""
 
     max_inputs: int = 256
     max_chars: int = 10_000
     max_batch: int = 64
     max_wait_ms: float = 0.0
-    encode_batch_size: int = 64
+    encode_batch_size: int = 8
 
     def __post_init__(self) -> None:
         for name in ("max_inputs", "max_chars", "max_batch", "encode_batch_size"):
