@@ -5,7 +5,7 @@
 PY ?= python3
 VENV ?= .venv
 LOCK ?= requirements.lock
-EXTRAS ?= dev,stanza,tensorboard,onnx,faiss
+EXTRAS ?= dev,stanza,tensorboard,onnx,faiss,serve,demo
 TORCH ?= torch==2.13.0
 LATEST_VENV ?= .venv-latest
 BIN := $(VENV)/bin

@@ -87,7 +87,8 @@ SETTING_FLAGS = {"data_root": "--data-root", "errors": "--errors", "mode": "--mo
                  "shard": "--shard", "columns": "--columns", "skip_bad_rows": "--skip-bad-rows",
                  "empty_lines": "--empty-lines", "dtype": "--dtype", "texts": "--texts", "kind": "--index",
                  "top_k": "--top-k", "fmt": "--format", "overwrite": "--overwrite", "device": "--device",
-                 "amp": "--amp"}
+                 "amp": "--amp", "max_inputs": "--max-inputs", "max_chars": "--max-chars", "max_batch": "--max-batch",
+                 "max_wait_ms": "--batch-wait-ms", "encode_batch_size": "--batch-size"}
 
 # Errors of the file system about a path the user named: one line and exit 2, like bad input.
 USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EEXIST, errno.ENOTDIR,

@@ -11,7 +11,7 @@ import typer
 
 import sncse
 
-from . import analyze, config, data, encode, eval, export, negate, plugins, search, train
+from . import analyze, config, data, demo, encode, eval, export, negate, plugins, search, serve, train
 from .common import setup
 
 app = typer.Typer(
@@ -49,7 +49,7 @@ def main_options(
     setup(quiet=quiet, verbose=verbose)
 
 
-for module in (negate, train, eval, encode, search, analyze, export, plugins, config, data):
+for module in (negate, train, eval, encode, search, analyze, export, serve, demo, plugins, config, data):
     module.register(app)
 
 

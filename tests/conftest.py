@@ -105,3 +105,23 @@ def tiny_backbone():
     from sncse.encoders.builders import build_tiny_bert
 
     return build_tiny_bert()
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """Two tiny random BERTs on disk with different weights (mean pooler): ``tiny-a``, a folder written by
+    ``sncse export`` (sentence-transformers format), and ``tiny-b``, a saved model. For the server and
+    the demo page."""
+    import sncse.export
+    from sncse.encoders import SentenceEncoder
+    from sncse.encoders.builders import TINY_BERT_CONFIG, build_random_bert
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    paths = {}
+    for seed, name in enumerate(("tiny-a", "tiny-b")):
+        backbone, tokenizer = build_random_bert(TINY_BERT_CONFIG, seed=seed)
+        SentenceEncoder(backbone, tokenizer, pooler="mean", mlp="none", base_encoder="tiny-bert").save(root / f"{name}-saved")
+        paths[name] = root / f"{name}-saved"
+    sncse.export.export(paths["tiny-a"], root / "tiny-a", verify=False, show_progress=False)
+    paths["tiny-a"] = root / "tiny-a"
+    return paths

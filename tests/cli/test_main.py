@@ -9,8 +9,8 @@ from pathlib import Path
 
 import sncse
 
-COMMANDS = ["negate", "train", "eval", "encode", "merge-embeddings", "search", "analyze", "export", "plugins",
-            "config", "data"]
+COMMANDS = ["negate", "train", "eval", "encode", "merge-embeddings", "search", "analyze", "export", "serve",
+            "demo", "plugins", "config", "data"]
 
 
 def _listed_commands(help_text: str) -> list[str]:
@@ -35,7 +35,7 @@ def test_help_lists_every_command(runner, cli_app):
 
 def test_each_command_help_has_an_example(runner, cli_app):
     for cmd in [["negate"], ["train"], ["eval"], ["encode"], ["search"], ["merge-embeddings"], ["analyze"],
-                ["export"], ["plugins", "list"], ["config", "show"], ["data", "check"]]:
+                ["export"], ["serve"], ["demo"], ["plugins", "list"], ["config", "show"], ["data", "check"]]:
         result = runner.invoke(cli_app, [*cmd, "--help"])
         assert result.exit_code == 0, (cmd, result.output)
         assert "Example" in result.output, cmd
