@@ -119,8 +119,8 @@ def _record_pair(item: dict, path: str | Path, lineno: int) -> list[str]:
     """``[anchor, soft_negative]`` of a ``records`` line (``sncse negate --format records``)."""
     anchor, positive, negation = (item.get(c) for c in RECORD_COLUMNS)
     if not all(isinstance(x, str) for x in (anchor, positive, negation)):
-        raise DataError(f"expected a record with the string fields {', '.join(RECORD_COLUMNS)}, got "
-                        f"{json.dumps(item)[:80]!r}", path=path, line=lineno)
+        raise DataError(f"expected a [sentence, negation] list of two strings or a record with the string fields "
+                        f"{', '.join(RECORD_COLUMNS)}, got {json.dumps(item)[:80]!r}", path=path, line=lineno)
     if positive != anchor:
         raise DataError(f"the record's {RECORD_COLUMNS[1]} differs from its {RECORD_COLUMNS[0]}: soft-negative "
                         "data holds the sentence itself as the positive", path=path, line=lineno)
@@ -159,18 +159,19 @@ def read_negations(path: str | Path) -> TrainExamples:
 
 
 def negation_examples(rows: Iterable[tuple[int, str, str]], path: str | Path) -> TrainExamples:
-    """``(line, sentence, negation)`` rows of ``path`` as training examples: whitespace collapsed, blank
-    pairs skipped (counted), a half-empty pair a :class:`DataError` naming the line."""
+    """``(line, sentence, negation)`` rows of ``path`` as training examples: whitespace collapsed, pairs
+    of a blank sentence skipped (counted), a sentence without a negation a :class:`DataError` naming the
+    line."""
     anchors: list[str] = []
     negations: list[str] = []
     skipped = 0
     for lineno, raw_sentence, raw_negation in rows:
         sentence, negation = clean(raw_sentence), clean(raw_negation)
-        if not sentence and not negation:  # a blank line, or a blank input line carried through `sncse negate`
+        if not sentence:  # a blank line, or a blank input line through `sncse negate` (faithful: "" -> "Not")
             skipped += 1
             continue
-        if not sentence or not negation:
-            raise DataError("empty sentence or negation", path=path, line=lineno)
+        if not negation:
+            raise DataError("empty negation", path=path, line=lineno)
         anchors.append(sentence)
         negations.append(negation)
     same = sum(a == n for a, n in zip(anchors, negations, strict=True))
