@@ -23,9 +23,8 @@ LINES = ["Tom and Jerry became good friends.", "", "He   is here.", "Close the d
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory) -> dict[str, Path]:
     """``sncse negate`` of LINES in every format, through the CLI."""
-    from typer.testing import CliRunner
-
     from sncse_cli.main import app
+    from typer.testing import CliRunner
 
     folder = tmp_path_factory.mktemp("negate")
     src = folder / "in.txt"
