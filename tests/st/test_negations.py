@@ -69,21 +69,29 @@ def test_improved_mode_and_a_kept_output(tmp_path: Path) -> None:
     assert [json.loads(x)[1] for x in kept.read_text(encoding="utf-8").splitlines()] == ds["soft_negative"]
 
 
-def test_bad_sources_are_named(tmp_path: Path) -> None:
+def _parquet(path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with pytest.raises(DataError, match="no such file"):
-        negation_dataset(tmp_path / "missing.txt")
-    nli = tmp_path / "nli.csv"
-    nli.write_text("sent0,sent1,hard_neg\na,b,c\n", encoding="utf-8")
-    with pytest.raises(DataError, match="NLI triplets"):
-        negation_dataset(nli)
-    table = tmp_path / "other.parquet"
-    pq.write_table(pa.table({"sentence": ["a"], "negation": ["not a"]}), table)
-    with pytest.raises(DataError, match="expected the columns anchor, positive, soft_negative, found sentence, negation"):
-        negation_dataset(table)
-    records = tmp_path / "bad.jsonl"
-    records.write_text('{"anchor": "a", "positive": "b", "soft_negative": "not a"}\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"bad.jsonl:1: .*positive differs from its anchor"):
-        negation_dataset(records)
+    pq.write_table(pa.table({"sentence": ["a"], "negation": ["not a"]}), path)
+
+
+BAD_SOURCES = {
+    "missing.txt": (None, "no such file"),
+    "nli.csv": ("sent0,sent1,hard_neg\na,b,c\n", "NLI triplets"),
+    "other.parquet": (_parquet, "expected the columns anchor, positive, soft_negative, found sentence, negation"),
+    "bad.jsonl": ('{"anchor": "a", "positive": "b", "soft_negative": "not a"}\n',
+                  r"bad.jsonl:1: .*positive differs from its anchor"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SOURCES))
+def test_bad_sources_are_named(tmp_path: Path, name: str) -> None:
+    content, message = BAD_SOURCES[name]
+    path = tmp_path / name
+    if callable(content):
+        content(path)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        negation_dataset(path)

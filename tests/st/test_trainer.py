@@ -45,8 +45,10 @@ def test_three_steps_save_and_reload_without_sncse(tmp_path: Path, sentences: li
     train = datasets.Dataset.from_dict({"anchor": sentences[:48], "positive": sentences[:48],
                                         "soft_negative": ["it is not true that " + s for s in sentences[:48]]})
     loss = SNCSELoss(model)
+    head = loss.head.dense.weight.detach().clone()
     trainer = trainer_for(model, train, loss, tmp_path / "out")
     trainer.train()
+    assert (loss.head.dense.weight - head).abs().max() > 1e-4  # the trainer's optimizer trains the loss's head
 
     logged = [r for r in trainer.state.log_history if "loss" in r]
     assert len(logged) == 3 and all({"infonce", "bml"} <= set(r) for r in logged)
