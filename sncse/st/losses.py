@@ -157,7 +157,8 @@ class RegisteredLoss(CachedLossMixin, nn.Module):
         if len(features) != len(self.columns):
             raise SncseError(
                 f"loss '{self.loss_name}' takes {len(self.columns)} columns, in this order: {', '.join(self.columns)}; "
-                f"the dataset has {len(features)} (keep those with dataset.select_columns({list(self.columns)!r}))")
+                f"the dataset has {len(features)}; give it exactly these (dataset.select_columns({list(self.columns)!r}) "
+                "keeps them, in this order)")
         if self.uses_gradient_cache:
             loss = self.forward_cached(features, labels)
             return self.terms(LossOutput(loss, self._parts))
