@@ -23,8 +23,12 @@ from .common import (
 @handle_errors
 def negate(
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="UTF-8 text, one sentence per line (gzip ok).")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="JSON Lines output "
-                                                "(default: INPUT stem + .negations.jsonl).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: INPUT stem + "
+                                                ".negations.jsonl, or .negations.parquet).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="pairs ([sentence, negation] JSON Lines), records "
+                                               "(JSON Lines with anchor, positive, soft_negative fields) or parquet "
+                                               "(those columns): the last two load with datasets.load_dataset.")
+                             ] = "pairs",
     backend: Annotated[str, typer.Option(help="Registered negator: spacy, stanza or a plugin's name.")] = "spacy",
     mode: Annotated[str, typer.Option(help="faithful (SNCSE's rules, byte for byte) or improved.")] = "faithful",
     workers: Annotated[int, typer.Option(help="Worker processes (0: one per CPU core).", callback=at_least(0))] = 1,
@@ -56,7 +60,7 @@ def negate(
         workers = os.cpu_count() or 1
     stats = negate_file(input_path, output, backend=backend, mode=mode, workers=workers, batch_size=batch_size,
                         chunk_size=chunk_size, resume=resume, errors=errors, max_chars=max_chars, model=model,
-                        shard=shard, paths=path_plan(json_file))
+                        shard=shard, fmt=output_format, paths=path_plan(json_file))
     write_json_output(json_file, stats)
     if json_file != "-":
         _print_stats(stats)

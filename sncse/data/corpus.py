@@ -5,7 +5,8 @@ Three layouts, one in-memory form (:class:`TrainExamples`: parallel lists of str
 - ``text``: one sentence per line (SimCSE's ``wiki1m_for_simcse.txt``). Unsupervised losses encode
   each sentence twice; the dropout noise makes the positive (Gao et al., 2021).
 - ``negations``: JSON Lines, one ``[sentence, negation]`` list per line, as written by ``sncse negate``
-  (SNCSE, Wang et al., 2022: the negation is the soft negative).
+  (SNCSE, Wang et al., 2022: the negation is the soft negative), or one ``{"anchor", "positive",
+  "soft_negative"}`` record per line (``sncse negate --format records``, the positive being the anchor).
 - ``nli``: supervised SimCSE's CSV with the header ``sent0,sent1,hard_neg`` (premise, entailment,
   contradiction; ``sent0,sent1`` without hard negatives is accepted too), or a folder in SentEval's SNLI
   layout (``s1.<split>``, ``s2.<split>``, ``labels.<split>``) from which one triplet per premise is built.
@@ -27,6 +28,7 @@ from pathlib import Path
 from ..config.schema import DataFormat, choices
 from ..errors import DataError
 from ..io import atomic_write, iter_lines, open_text
+from ..negation.io import RECORD_COLUMNS
 from .root import find_data_file
 
 log = logging.getLogger(__name__)
@@ -113,12 +115,26 @@ def read_text(path: str | Path) -> TrainExamples:
     return TrainExamples("text", sentences, source=str(path), skipped=skipped)
 
 
+def _record_pair(item: dict, path: str | Path, lineno: int) -> list[str]:
+    """``[anchor, soft_negative]`` of a ``records`` line (``sncse negate --format records``)."""
+    anchor, positive, negation = (item.get(c) for c in RECORD_COLUMNS)
+    if not all(isinstance(x, str) for x in (anchor, positive, negation)):
+        raise DataError(f"expected a [sentence, negation] list of two strings or a record with the string fields "
+                        f"{', '.join(RECORD_COLUMNS)}, got {json.dumps(item)[:80]!r}", path=path, line=lineno)
+    if positive != anchor:
+        raise DataError(f"the record's {RECORD_COLUMNS[1]} differs from its {RECORD_COLUMNS[0]}: soft-negative "
+                        "data holds the sentence itself as the positive", path=path, line=lineno)
+    return [anchor, negation]
+
+
 def iter_negation_pairs(path: str | Path) -> Iterator[tuple[int, str, str]]:
     """``(line number, sentence, negation)`` for every line of a ``sncse negate`` JSON Lines file.
 
-    Each line is one ``[sentence, negation]`` list of two strings; a blank line yields ``(n, "", "")``
-    (what ``sncse negate`` writes for a blank input line), so callers count such lines as they see fit.
-    Anything else is a :class:`DataError` naming the file and line. Strings are returned as written.
+    Each line is one ``[sentence, negation]`` list of two strings, or one record with the fields
+    ``anchor``, ``positive`` (the anchor again) and ``soft_negative`` (``--format records``); a blank line
+    yields ``(n, "", "")`` (what ``sncse negate`` writes for a blank input line), so callers count such
+    lines as they see fit. Anything else is a :class:`DataError` naming the file and line. Strings are
+    returned as written.
     """
     for lineno, line in enumerate(iter_lines(path), start=1):
         if not line.strip():
@@ -129,6 +145,8 @@ def iter_negation_pairs(path: str | Path) -> Iterator[tuple[int, str, str]]:
         except json.JSONDecodeError as exc:
             raise DataError(f"invalid JSON ({exc.msg}); expected a [sentence, negation] list", path=path,
                             line=lineno) from None
+        if isinstance(item, dict):
+            item = _record_pair(item, path, lineno)
         if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
             raise DataError(f"expected a [sentence, negation] list of two strings, got {line[:80]!r}",
                             path=path, line=lineno)
@@ -137,16 +155,23 @@ def iter_negation_pairs(path: str | Path) -> Iterator[tuple[int, str, str]]:
 
 def read_negations(path: str | Path) -> TrainExamples:
     """``sncse negate`` output for training: blank pairs skipped (counted), a half-empty pair an error."""
+    return negation_examples(iter_negation_pairs(path), path)
+
+
+def negation_examples(rows: Iterable[tuple[int, str, str]], path: str | Path) -> TrainExamples:
+    """``(line, sentence, negation)`` rows of ``path`` as training examples: whitespace collapsed, pairs
+    of a blank sentence skipped (counted), a sentence without a negation a :class:`DataError` naming the
+    line."""
     anchors: list[str] = []
     negations: list[str] = []
     skipped = 0
-    for lineno, raw_sentence, raw_negation in iter_negation_pairs(path):
+    for lineno, raw_sentence, raw_negation in rows:
         sentence, negation = clean(raw_sentence), clean(raw_negation)
-        if not sentence and not negation:  # a blank line, or a blank input line carried through `sncse negate`
+        if not sentence:  # a blank line, or a blank input line through `sncse negate` (faithful: "" -> "Not")
             skipped += 1
             continue
-        if not sentence or not negation:
-            raise DataError("empty sentence or negation", path=path, line=lineno)
+        if not negation:
+            raise DataError("empty negation", path=path, line=lineno)
         anchors.append(sentence)
         negations.append(negation)
     same = sum(a == n for a, n in zip(anchors, negations, strict=True))
@@ -257,10 +282,12 @@ def detect_format(path: str | Path) -> str:
             if line.strip():
                 first = line.strip()
                 break
-    if first.startswith("["):
+    if first.startswith(("[", "{")):
         try:
             item = json.loads(first)
             if isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item):
+                return "negations"
+            if isinstance(item, dict) and set(RECORD_COLUMNS) <= set(item):
                 return "negations"
         except json.JSONDecodeError:
             pass

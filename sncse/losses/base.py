@@ -145,6 +145,16 @@ class ContrastiveLoss(nn.Module):
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}"
 
+    def part_weights(self) -> dict[str, float]:
+        """How the ``parts`` of :class:`LossOutput` add up to the loss: ``loss = sum(w[k] * parts[k])``.
+
+        A part missing from the mapping has weight 1, so by default the parts are the terms of the sum
+        (or a single part is the loss itself); a loss whose parts enter with other weights overrides
+        this (BML: ``{"infonce": 1, "bml": bml_weight}``). Trainers that log the terms of a sum
+        (sentence-transformers' ``SentenceTransformerTrainer``) read it.
+        """
+        return {}
+
     # ----------------------------------------------------------------------------------------------
     # helpers for subclasses
     def _check(

@@ -54,6 +54,9 @@ class BidirectionalMarginLoss(ContrastiveLoss):
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}, alpha={self.alpha}, beta={self.beta}, bml_weight={self.bml_weight}"
 
+    def part_weights(self) -> dict[str, float]:
+        return {"infonce": 1.0, "bml": self.bml_weight}
+
     def forward(
         self,
         anchor: torch.Tensor,  # (B, H)

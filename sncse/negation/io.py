@@ -17,6 +17,13 @@ At the end ``<output stem>.stats.json`` records per-branch counts and throughput
 Sharding. ``shard="K/N"`` negates only shard K's contiguous range of input lines (whole chunks, see
 :mod:`sncse.shards`) into ``<output>.shard-K-of-N.jsonl``; the N outputs concatenated in order are the
 unsharded output byte for byte, because every chunk holds the same lines either way.
+
+Output formats (``fmt``). ``pairs`` (the default) is SNCSE's ``[sentence, negation]`` lines
+above. ``records`` (JSON Lines) and ``parquet`` hold the same pairs as named columns,
+:data:`RECORD_COLUMNS` (``anchor``, ``positive``, ``soft_negative``; the positive is the sentence itself,
+unsupervised SimCSE's dropout positive), which ``datasets.load_dataset("json" | "parquet", ...)`` reads
+straight into a sentence-transformers training set. Either is converted from the finished pairs when
+the run completes, so resuming works the same for every format.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +50,25 @@ from .base import FAITHFUL_BRANCHES, IMPROVED_BRANCHES, MODES, SKIP_BRANCHES
 log = logging.getLogger(__name__)
 
 ERRORS = ("strict", "replace")
+#: what ``negate_file`` writes: SNCSE's ``[sentence, negation]`` lines, or named columns (JSON Lines, Parquet)
+OUTPUT_FORMATS = ("pairs", "records", "parquet")
+#: the named columns of the ``records`` and ``parquet`` formats, in sentence-transformers' column order
+RECORD_COLUMNS = ("anchor", "positive", "soft_negative")
 
 
-def default_output_path(input_path: str | Path) -> Path:
-    """``corpus.txt`` -> ``corpus.negations.jsonl`` beside it (``.gz`` dropped first)."""
+def default_output_path(input_path: str | Path, fmt: str = "pairs") -> Path:
+    """``corpus.txt`` -> ``corpus.negations.jsonl`` beside it (``.gz`` dropped first; ``.parquet`` for
+    the parquet format)."""
     p = Path(input_path)
     name = p.name[:-3] if p.name.endswith(".gz") else p.name
     stem = Path(name).stem or name
-    return p.with_name(stem + ".negations.jsonl")
+    return p.with_name(stem + (".negations.parquet" if fmt == "parquet" else ".negations.jsonl"))
 
 
 def stats_path_for(output: str | Path) -> Path:
-    """``x.negations.jsonl`` -> ``x.negations.stats.json``."""
+    """``x.negations.jsonl`` (or ``.parquet``) -> ``x.negations.stats.json``."""
     p = Path(output)
-    stem = p.name[: -len(".jsonl")] if p.name.endswith(".jsonl") else p.name
+    stem = next((p.name[: -len(ext)] for ext in (".jsonl", ".parquet") if p.name.endswith(ext)), p.name)
     return p.with_name(stem + ".stats.json")
 
 
@@ -69,6 +82,11 @@ def partial_paths(output: str | Path) -> tuple[Path, Path, Path]:
 def format_pair(sentence: str, negation: str) -> str:
     """One output line, byte-identical to SNCSE's ``json.dumps([sentence, negation]) + "\\n"``."""
     return json.dumps([sentence, negation]) + "\n"
+
+
+def format_record(sentence: str, negation: str) -> str:
+    """One ``records`` line: ``{"anchor": sentence, "positive": sentence, "soft_negative": negation}``."""
+    return json.dumps(dict(zip(RECORD_COLUMNS, (sentence, sentence, negation), strict=True))) + "\n"
 
 
 def _count_complete_lines(path: Path) -> int:
@@ -227,11 +245,21 @@ def _branch_counts(counts: Counter, mode: str) -> dict[str, int]:
     return branch_counts
 
 
-def _check_options(mode: str, errors: str, workers: int, batch_size: int, chunk_size: int) -> None:
+def _check_options(mode: str, errors: str, workers: int, batch_size: int, chunk_size: int,
+                   fmt: str = "pairs") -> None:
     if mode not in MODES:
         raise SncseError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
     if errors not in ERRORS:
         raise SncseError(f"unknown errors value '{errors}'; choose one of: {', '.join(ERRORS)}", setting="errors")
+    if fmt not in OUTPUT_FORMATS:
+        raise SncseError(f"unknown output format '{fmt}'; choose one of: {', '.join(OUTPUT_FORMATS)}",
+                         setting="fmt")
+    if fmt == "parquet":
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise SncseError("the parquet format needs pyarrow: pip install 'sncse[st]' (or pip install pyarrow)",
+                             setting="fmt") from None
     if workers < 1 or batch_size < 1 or chunk_size < 1:
         raise SncseError("workers, batch size and chunk size must be at least 1")
 
@@ -251,13 +279,16 @@ def negate_file(
     model: str | None = None,
     shard: str | Shard | None = None,
     paths: PathPlan | None = None,
+    fmt: str = "pairs",
 ) -> dict[str, Any]:
-    """Negate every line of ``input_path`` into ``output_path`` (JSON Lines); return the statistics.
+    """Negate every line of ``input_path`` into ``output_path``; return the statistics.
 
     ``backend`` is a registered negator name; ``model`` is passed to it when given (spaCy pipeline).
     ``chunk_size`` lines are negated, written and flushed at a time (the resume granularity).
     ``shard`` ("K/N") negates only shard K's lines, into the output name with ``.shard-K-of-N`` added.
     ``paths``: the caller's plan of paths (its own outputs), checked with this run's before any work.
+    ``fmt``: ``pairs`` (``[sentence, negation]`` JSON Lines), ``records`` (JSON Lines with the
+    named fields of :data:`RECORD_COLUMNS`) or ``parquet`` (the same columns).
     """
     from .. import registry
     from .parallel import ChunkNegator
@@ -265,8 +296,9 @@ def negate_file(
     t_start = time.perf_counter()
     input_path = Path(input_path)
     shard = parse_shard(shard)
-    output = shard.output_path(output_path if output_path is not None else default_output_path(input_path))
-    _check_options(mode, errors, workers, batch_size, chunk_size)
+    output = shard.output_path(output_path if output_path is not None
+                               else default_output_path(input_path, fmt))
+    _check_options(mode, errors, workers, batch_size, chunk_size, fmt)
     plan_paths(input_path, output, paths).check()
     backend_name = registry.resolve_name("negators", backend)
     # One pass first: count the lines and reject invalid UTF-8 before anything is written.
@@ -305,11 +337,12 @@ def negate_file(
                         done[0], last - first, partial_paths(output)[0])
         raise
     loop_s = time.perf_counter() - t_loop
-    _publish(output)
+    _publish(output, fmt)
     counts.update(new_counts)
     return _write_stats(output, {
         "input": str(input_path), "output": str(output), "backend": backend_name, "mode": mode,
-        "workers": workers, "batch_size": batch_size, "shard": str(shard), "line_range": [first, last],
+        "format": fmt, "workers": workers, "batch_size": batch_size, "shard": str(shard),
+        "line_range": [first, last],
         "lines_in": last - first, "lines_written": written + new_written,
     }, counts, mode, resumed_from=first + done_before if done_before else 0, done_now=done_now,
         loop_s=loop_s, total_s=time.perf_counter() - t_start)
@@ -319,16 +352,21 @@ def plan_paths(input_path: str | Path, output: str | Path, paths: PathPlan | Non
     """What a run over ``input_path`` into ``output`` (its final name, shard included) reads and writes."""
     plan = (paths or PathPlan()).read(input_path, "the input").write(output, "the output", parents=False)
     plan.write(stats_path_for(output), "the statistics file", parents=False)
+    plan.write(converted_tmp_path(output), "the output being converted", parents=False)
     for path in partial_paths(output):
         plan.write(path, "the partial output", parents=False)
     return plan
 
 
-def _publish(output: Path) -> None:
-    """Rename the complete partial output into place (gzip-compressed when the output's name ends in
-    ``.gz``; the partial file stays plain so that it can be resumed) and drop its bookkeeping files."""
+def _publish(output: Path, fmt: str = "pairs") -> None:
+    """Put the complete partial output (always ``pairs``, so that it can be resumed) in place in
+    ``fmt`` (JSON Lines gzip-compressed when the output's name ends in ``.gz``) and drop its
+    bookkeeping files."""
     data_path, branches_path, meta_path = partial_paths(output)
-    if output.name.endswith(".gz"):
+    if fmt != "pairs":
+        _convert_pairs(data_path, output, fmt)
+        data_path.unlink()
+    elif output.name.endswith(".gz"):
         packed = data_path.with_name(data_path.name + ".gz")
         with open(data_path, "rb") as src, open(packed, "wb") as raw, \
                 gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as dst:  # mtime 0: reproducible bytes
@@ -339,6 +377,34 @@ def _publish(output: Path) -> None:
         os.replace(data_path, output)
     for p in (branches_path, meta_path):
         p.unlink(missing_ok=True)
+
+
+def converted_tmp_path(output: Path) -> Path:
+    """Where ``--format records/parquet`` output is built before it is renamed into place."""
+    return output.with_name(f".{output.name}.tmp")
+
+
+def _convert_pairs(pairs_path: Path, output: Path, fmt: str) -> None:
+    """The ``[sentence, negation]`` lines of ``pairs_path`` as named columns (:data:`RECORD_COLUMNS`):
+    JSON Lines (``records``) or a Parquet table, written beside ``output`` and renamed into place."""
+    tmp = converted_tmp_path(output)
+    with open(pairs_path, encoding="utf-8", newline="\n") as src:
+        pairs = (json.loads(line) for line in src)
+        if fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            rows = list(pairs)
+            sentences = [sentence for sentence, _ in rows]
+            columns = (sentences, sentences, [negation for _, negation in rows])
+            pq.write_table(pa.table({name: pa.array(col, pa.string())
+                                     for name, col in zip(RECORD_COLUMNS, columns, strict=True)}), tmp)
+        else:
+            with open(tmp, "wb") as raw, (gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+                                          if output.name.endswith(".gz") else nullcontext(raw)) as dst:
+                for sentence, negation in pairs:
+                    dst.write(format_record(sentence, negation).encode("utf-8"))
+    os.replace(tmp, output)
 
 
 def _write_stats(output: Path, head: dict[str, Any], counts: Counter, mode: str, *, resumed_from: int,

@@ -171,3 +171,18 @@ def test_loss_output_backward_through_bf16_leaves():
     p = torch.randn(4, 8).to(torch.bfloat16).requires_grad_()
     InfoNCELoss()(a, p).loss.backward()
     assert a.grad is not None and a.grad.dtype == torch.bfloat16 and torch.isfinite(a.grad.float()).all()
+
+
+@pytest.mark.parametrize("params", [{"pl": {"form": "joint"}}, {"bml": {"bml_weight": 0.3}}, {}],
+                         ids=["pl-joint", "bml-weight", "defaults"])
+@pytest.mark.parametrize("name", sorted(CLASSES))
+def test_weighted_parts_add_up_to_the_loss(name, params):
+    """``part_weights``: sum(weight * part) is the loss, for every loss (what sentence-transformers logs)."""
+    g = torch.Generator().manual_seed(5)
+    a, p, neg, hn = (torch.randn(4, 8, generator=g, dtype=torch.float64) for _ in range(4))
+    loss = build_loss(LossConfig(name=name, params=params))
+    out = loss(a, p, negation=neg, hard_negative=hn)
+    weights = loss.part_weights()
+    assert set(weights) <= set(out.parts)
+    total = sum(weights.get(k, 1.0) * v for k, v in out.parts.items())
+    assert total.item() == pytest.approx(out.loss.item(), rel=1e-12)
