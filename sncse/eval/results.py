@@ -13,11 +13,14 @@ Schema (``SCHEMA_VERSION`` 1)::
       "avg": 76.25,                      # mean of the built-in STS task "spearman" values (null if none)
       "transfer": {"protocol", "tasks": {"mr": {"acc", "devacc", "ndev", "ntest", ...}}, "avg"},   # optional
       "align": {"align", "uniform", "positive_pairs", "sentences", ...},                            # optional
+      "triplets": {"protocol", "tasks": {"negation": {"accuracy", "margin", "cos_pos", "cos_neg",   # optional
+                                                       "rows", "source"}, "<file stem>": {...}}},
       "published": [{"name", "source", "where", "published": true, "scores", "avg"}, ...],
       "meta": {"sentences", "encode_seconds", "seconds", "device", "batch_size", "sncse_version", "created"}
     }
 
-All correlations and accuracies are x100. ``spearman`` of STS12-16 is the "all" aggregation.
+All correlations and accuracies are x100. ``spearman`` of STS12-16 is the "all" aggregation. Triplet
+sets (``sncse.eval.triplets``) are never part of ``avg``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..data.tasks import MTEB_NAMES, expected_pairs
+from ..data.tasks import MTEB_NAMES, STS_TASKS, expected_pairs
 from ..io import write_json
 
 SCHEMA_VERSION = 1
@@ -53,12 +56,13 @@ def _clean(value: Any) -> Any:
 
 def build_result(model: str, pooler: str | None, mode: str, sts: dict[str, Any] | None = None,
                  transfer: dict[str, Any] | None = None, align: dict[str, Any] | None = None,
-                 published: list[dict[str, Any]] | None = None, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+                 published: list[dict[str, Any]] | None = None, meta: dict[str, Any] | None = None,
+                 triplets: dict[str, Any] | None = None) -> dict[str, Any]:
     """Assemble the result dictionary (NaN -> null)."""
     import sncse
 
     protocols = [p for p in ((sts or {}).get("protocol"), (transfer or {}).get("protocol"),
-                             (align or {}).get("protocol")) if p]
+                             (align or {}).get("protocol"), (triplets or {}).get("protocol")) if p]
     result: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "model": model,
@@ -72,6 +76,8 @@ def build_result(model: str, pooler: str | None, mode: str, sts: dict[str, Any] 
         result["transfer"] = transfer
     if align is not None:
         result["align"] = align
+    if triplets is not None:
+        result["triplets"] = {"protocol": triplets.get("protocol"), "tasks": triplets["tasks"]}
     result["published"] = published or []
     info = {"sncse_version": getattr(sncse, "__version__", None),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
@@ -85,6 +91,21 @@ def build_result(model: str, pooler: str | None, mode: str, sts: dict[str, Any] 
 def eval_result_path(run_dir: str | Path, mode: str = "test") -> Path:
     """Where a run's evaluation is kept: ``RUN/eval_<mode>.json`` (``eval_test.json``, ``eval_dev.json``)."""
     return Path(run_dir) / f"eval_{mode}.json"
+
+
+#: the ``mode`` of a run's result file that holds triplet sets alone (``RUN/eval_triplets.json``)
+TRIPLETS_MODE = "triplets"
+#: the ``mode`` of a run's result file that holds a user's pair files (``RUN/eval_pairs.json``)
+PAIRS_MODE = "pairs"
+
+
+def result_file_mode(result: dict[str, Any], mode: str) -> str:
+    """Which ``RUN/eval_<mode>.json`` an ``sncse eval RUN`` result goes to: ``mode`` when it holds a built-in
+    STS task, transfer or alignment; else ``triplets`` (triplet sets only) or ``pairs`` (a user's pair
+    files), so that such a result never replaces the run's STS result."""
+    if any(t in STS_TASKS for t in result.get("tasks", {})) or "transfer" in result or "align" in result:
+        return mode
+    return TRIPLETS_MODE if "triplets" in result and not result.get("tasks") else PAIRS_MODE
 
 
 def pair_scores_path(run_dir: str | Path, mode: str = "test") -> Path:
