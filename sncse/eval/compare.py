@@ -101,7 +101,13 @@ class Interval:
         return bool(self.low > 0 or self.high < 0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"estimate": self.estimate, "low": self.low, "high": self.high, "established": self.established}
+        return {"estimate": _finite(self.estimate), "low": _finite(self.low), "high": _finite(self.high),
+                "established": self.established}
+
+
+def _finite(value: float) -> float | None:
+    """NaN (a score undefined on too few pairs) as None, so that the JSON stays standard."""
+    return None if np.isnan(value) else value
 
 
 @dataclass
@@ -136,8 +142,9 @@ class Comparison:
                 f"[{d.low:+.2f}, {d.high:+.2f}]: {better} is better than {worse} (established)")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": {"name": self.names[0], "runs": self.runs[0], "scores": self.scores["a"]},
-                "b": {"name": self.names[1], "runs": self.runs[1], "scores": self.scores["b"]},
+        scores = {k: {t: _finite(v) for t, v in self.scores[k].items()} for k in ("a", "b")}
+        return {"a": {"name": self.names[0], "runs": self.runs[0], "scores": scores["a"]},
+                "b": {"name": self.names[1], "runs": self.runs[1], "scores": scores["b"]},
                 "tasks": self.tasks, "pairs": self.pairs,
                 "diff": {k: v.to_dict() for k, v in self.diff.items()},
                 "established": self.avg.established, "p_value": self.p_value, "verdict": self.verdict(),

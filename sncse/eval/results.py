@@ -114,8 +114,14 @@ def pair_scores_path(run_dir: str | Path, mode: str = "test") -> Path:
     return Path(run_dir) / f"eval_{mode}.pair_scores.json.gz"
 
 
-#: glob patterns of every file ``sncse eval`` keeps in a run directory (any mode, ``eval_pairs.json``
-#: included), from the two name builders above
+def overlap_result_path(run_dir: str | Path, mode: str = "test") -> Path:
+    """Where a run's STS-by-word-overlap breakdown is kept (``sncse analyze RUN --overlap --json ...``):
+    ``RUN/eval_<mode>.overlap.json``."""
+    return Path(run_dir) / f"eval_{mode}.overlap.json"
+
+
+#: glob patterns of every file ``sncse eval`` keeps in a run directory (any mode; ``eval_pairs.json``,
+#: ``eval_triplets.json`` and ``eval_test.overlap.json`` included), from the name builders above
 RUN_EVAL_PATTERNS = (eval_result_path(".", "*").name, pair_scores_path(".", "*").name)
 
 
