@@ -20,6 +20,7 @@ from .common import (
     handle_errors,
     out,
     path_plan,
+    state,
     write_json_output,
     write_text,
 )
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from sncse.outputs import PathPlan
 
 EPILOG = ("Example: sncse analyze runs/sncse --top 5 sickr   |   "
+          "sncse analyze runs/simcse runs/sncse --overlap   |   "
           "sncse analyze runs/simcse runs/sncse --negation --n 5000   |   "
           "sncse analyze runs/simcse runs/sncse --negation --pairs sents.negations.jsonl   |   "
           "sncse analyze --sweep runs/*   |   "
@@ -227,13 +229,13 @@ def _expand(spec: str, option: str) -> list[str]:
 
 
 def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples: int, confidence: float, seed: int,
-                 json_file: str | None, plan: PathPlan) -> None:
+                 json_file: str | None, plan: PathPlan, overlap: bool, tasks: str | None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from sncse.data.tasks import display_name
+    from sncse.data.tasks import display_name, sts_tasks
     from sncse.errors import SncseError
-    from sncse.eval.compare import compare_runs
+    from sncse.eval.compare import compare_folders
 
     if b_spec is None:
         raise SncseError("--compare needs --against: the runs of the system to compare with")
@@ -245,7 +247,8 @@ def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples:
         plan.read(run, "a compared run", folder=Path(run).is_dir())
     plan.check()
     try:
-        cmp = compare_runs(a, b, resamples=resamples, confidence=confidence, seed=seed)
+        cmp, triplet_cmps = compare_folders(a, b, tasks=sts_tasks(tasks) if tasks else None, overlap=overlap,
+                                            resamples=resamples, confidence=confidence, seed=seed)
     except SncseError as exc:
         if getattr(exc, "setting", None) != "pair_scores":
             raise
@@ -253,20 +256,82 @@ def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples:
                          "RUN/eval_test.pair_scores.json.gz`") from None
     name_a, name_b = cmp.names
     pct = f"{100 * cmp.confidence:g}% interval"
+    what = "the word-overlap bins" if overlap else "the test pairs"
     table = Table(title=f"{escape(name_a)} ({len(a)} run(s)) - {escape(name_b)} ({len(b)} run(s)): paired bootstrap "
-                  f"over the test pairs, {cmp.resamples} resamples, Spearman x100")
+                  f"over {what}, {cmp.resamples} resamples, Spearman x100")
     for col in ("task", "pairs", name_a, name_b, "difference", pct, ""):
         table.add_column(escape(col), justify="left" if col == "task" else "right")
-    for task in [*cmp.tasks, "avg"]:
+    for task in [*cmp.tasks] + ([] if overlap else ["avg"]):
         d = cmp.diff[task]
-        table.add_row("Avg." if task == "avg" else display_name(task),
-                      str(sum(cmp.pairs.values()) if task == "avg" else cmp.pairs[task]),
+        label = "Avg." if task == "avg" else " ".join(display_name(x) for x in task.split("@"))
+        table.add_row(escape(label), str(sum(cmp.pairs.values()) if task == "avg" else cmp.pairs[task]),
                       f"{cmp.scores['a'][task]:.2f}", f"{cmp.scores['b'][task]:.2f}", f"{d.estimate:+.2f}",
                       f"[{d.low:+.2f}, {d.high:+.2f}]", "established" if d.established else "")
+    for t in triplet_cmps:
+        for metric, digits in (("accuracy", 2), ("margin", 4)):
+            d = t.diff[metric]
+            table.add_row(escape(f"{display_name(t.task)} {metric}"), f"{t.rows} rows",
+                          f"{t.scores['a'][metric]:.{digits}f}", f"{t.scores['b'][metric]:.{digits}f}",
+                          f"{d.estimate:+.{digits}f}", f"[{d.low:+.{digits}f}, {d.high:+.{digits}f}]",
+                          "established" if d.established else "")
+    result = cmp.to_dict()
+    if triplet_cmps:
+        result["triplets"] = [t.to_dict() for t in triplet_cmps]
     if json_file != "-":
         out.print(table)
-        out.print(escape(cmp.verdict()) + f" (p = {cmp.p_value:.3g})", highlight=False)
-    write_json_output(json_file, cmp.to_dict())
+        if not overlap:
+            out.print(escape(cmp.verdict()) + f" (p = {cmp.p_value:.3g})", highlight=False)
+        for t in triplet_cmps:
+            out.print(escape(t.verdict()) + f" (p = {t.p_value:.3g})", highlight=False)
+    write_json_output(json_file, result)
+
+
+# ------------------------------------------------------------------------------------------- --overlap
+def _run_overlap(targets: list[str], tasks: str | None, pairs_file: str | None, columns: str | None,
+                 skip_bad_rows: bool, pooler: str | None, device: str, batch_size: int, json_file: str | None,
+                 csv_file: str | None, plan: PathPlan) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from sncse.analyze.overlap import analyze_overlap
+    from sncse.data.tasks import display_name
+    from sncse.encoders.resolve import read_model
+    from sncse.errors import SncseError
+
+    if not targets:
+        raise SncseError("--overlap needs at least one MODEL (or run folder, or per-pair scores file)")
+    for target in targets:
+        if Path(target).is_file():
+            plan.read(target, "a per-pair scores file")
+        else:
+            read_model(plan, target)
+    plan.read(pairs_file, "the --pairs file").check()
+    report = analyze_overlap(targets, tasks=tasks.split(",") if tasks else None,
+                             pairs=[pairs_file] if pairs_file else [], columns=columns, skip_bad_rows=skip_bad_rows,
+                             pooler=pooler, device=device, batch_size=batch_size, show_progress=not state.quiet)
+    result = report.to_dict()
+    table = Table(title="Spearman x100 by word overlap (Jaccard of the word sets), pairs in brackets")
+    for col in ("model", "task", "all", *result["bins"]):
+        table.add_column(col, justify="left" if col in ("model", "task") else "right")
+
+    def cell(spearman: float | None, n: int) -> str:
+        return f"{'-' if spearman is None else f'{spearman:.2f}'} ({n})"
+
+    rows = []
+    for m in result["models"]:
+        for task, r in m["tasks"].items():
+            table.add_row(escape(m["model"]), escape(display_name(task)), cell(r["spearman"], r["pairs"]),
+                          *[cell(b["spearman"], b["pairs"]) for b in r["bins"]])
+            rows.append([m["model"], task, r["spearman"], r["pairs"],
+                         *[x for b in r["bins"] for x in (b["spearman"], b["pairs"])]])
+    if json_file != "-":
+        out.print(table)
+        out.print(f"[dim]{result['tokens']}[/]", highlight=False)
+    write_json_output(json_file, result)
+    if csv_file:
+        header = ["model", "task", "spearman", "pairs", *[f"{b}_{x}" for b in result["bins"] for x in ("spearman",
+                                                                                                     "pairs")]]
+        write_text(csv_file, _csv_text(header, rows))
 
 
 @handle_errors
@@ -281,8 +346,12 @@ def analyze(
                                            "(SNCSE Figure 4).")] = False,
     sweep: Annotated[bool, typer.Option("--sweep", help="Scores of runs against alpha, beta, lambda "
                                         "(SNCSE Figure 3).")] = False,
+    overlap: Annotated[bool, typer.Option("--overlap", help="STS Spearman by word overlap of the pairs (fixed "
+                                          "Jaccard bins) for one or more models, run folders or per-pair scores "
+                                          "files; with --compare, the paired bootstrap within the bins.")] = False,
     compare: Annotated[str | None, typer.Option("--compare", metavar="RUNS", help="Paired bootstrap of the STS "
-                                                "test average: these runs (comma list of run folders or "
+                                                "test average (and of triplet accuracy where the runs hold "
+                                                "triplet scores): these runs (comma list of run folders or "
                                                 "per-pair score files, or a quoted glob; e.g. the seeds of one "
                                                 "method) against those of --against.")] = None,
     against: Annotated[str | None, typer.Option("--against", metavar="RUNS", help="--compare: the runs of the "
@@ -295,7 +364,15 @@ def analyze(
                                           "[default: 5000].", callback=at_least(1))] = None,
     pairs: Annotated[str | None, typer.Option("--pairs", metavar="FILE", help="--negation: sentences and their "
                                               "negations from a `sncse negate` JSONL file, instead of sampling "
-                                              "and negating here (no negator needed).")] = None,
+                                              "and negating here (no negator needed). --overlap: a scored "
+                                              "pairs file, as `sncse eval --pairs` reads.")] = None,
+    tasks: Annotated[str | None, typer.Option("--tasks", help="--overlap, --compare: STS tasks (comma list; "
+                                              "default: --overlap all of a scores file or the 7, --compare "
+                                              "--overlap stsb,sickr).")] = None,
+    columns: Annotated[str | None, typer.Option("--columns", metavar="A,B,SCORE", help="--overlap --pairs: the "
+                                                "file's columns, as for `sncse eval --pairs`.")] = None,
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="--overlap --pairs: skip (count and log) "
+                                                "bad rows.")] = False,
     negator: Annotated[str | None, typer.Option("--negator", help="--negation: registered negator "
                                                 "[default: spacy].")] = None,
     negation_mode: Annotated[str | None, typer.Option("--negation-mode", help="faithful | improved "
@@ -310,18 +387,24 @@ def analyze(
     batch_size: BatchSizeOpt = 128,
     device: DeviceOpt = "auto",
 ) -> None:
-    """Analyze models the way SNCSE (Section 5) does: rank errors, soft-negative similarity, sweeps; and
-    whether one system's STS average beats another's by more than the test sets' chance (--compare)."""
+    """Analyze models the way SNCSE (Section 5) does: rank errors, soft-negative similarity, sweeps, STS by
+    word overlap (--overlap); and whether one system beats another by more than the test sets' chance
+    (--compare: the STS average, triplet accuracy, or with --overlap each overlap bin)."""
     from sncse.errors import SncseError
 
     modes = [name for name, on in (("--top", top is not None), ("--negation", negation), ("--sweep", sweep),
-                                   ("--compare", compare is not None)) if on]
+                                   ("--compare", compare is not None), ("--overlap", overlap and compare is None))
+             if on]
     if len(modes) != 1:
-        raise SncseError("choose exactly one of --top K TASK, --negation, --sweep, --compare"
+        raise SncseError("choose exactly one of --top K TASK, --negation, --sweep, --overlap, --compare"
                          + (f" (got {' and '.join(modes)})" if modes else ""))
     targets = list(targets or [])
-    if pairs is not None and not negation:
-        raise SncseError("--pairs goes with --negation")
+    if pairs is not None and not negation and not (overlap and compare is None):
+        raise SncseError("--pairs goes with --negation or --overlap")
+    if (columns is not None or skip_bad_rows) and pairs is None:
+        raise SncseError("--columns and --skip-bad-rows go with --overlap --pairs FILE")
+    if tasks is not None and not (overlap or compare is not None):
+        raise SncseError("--tasks goes with --overlap or --compare")
     if against is not None and compare is None:
         raise SncseError("--against goes with --compare")
     batch_size = batch_size or 128
@@ -329,7 +412,10 @@ def analyze(
     if top is not None:
         _run_top(targets, top, split, pooler, device, batch_size, json_file, csv_file, out_dir, plan)
     elif compare is not None:
-        _run_compare(targets, compare, against, resamples, confidence, seed, json_file, plan)
+        _run_compare(targets, compare, against, resamples, confidence, seed, json_file, plan, overlap, tasks)
+    elif overlap:
+        _run_overlap(targets, tasks, pairs, columns, skip_bad_rows, pooler, device, batch_size, json_file, csv_file,
+                     plan)
     elif negation:
         _run_negation(targets, n, pairs, negator, negation_mode, seed, pooler, device, batch_size, json_file,
                       csv_file, out_dir or ".", plan)

@@ -86,6 +86,21 @@ def _transfer_table(result: dict[str, Any]) -> Any:
     return table
 
 
+def _triplet_table(result: dict[str, Any]) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Triplets - accuracy x100 = share of rows with cos(anchor, positive) > cos(anchor, negative)",
+                  title_justify="left")
+    for name in ("set", "accuracy", "margin", "cos(a, p)", "cos(a, n)", "rows"):
+        table.add_column(name, justify="left" if name == "set" else "right")
+    for task, r in result["triplets"]["tasks"].items():
+        rows = str(r["rows"]) + (f" ({r['skipped_rows']} skipped)" if r.get("skipped_rows") else "")
+        table.add_row(escape(display_name(task)), _fmt(r["accuracy"]), f"{r['margin']:+.4f}", f"{r['cos_pos']:.4f}",
+                      f"{r['cos_neg']:.4f}", rows)
+    return table
+
+
 def _align_table(result: dict[str, Any]) -> Any:
     from rich.table import Table
 
@@ -103,7 +118,8 @@ def eval(
     model: Annotated[str, typer.Argument(help="Run dir of `sncse train`, saved model dir, sentence-transformers dir, "
                                               "registered encoder (minilm, tiny-bert) or Hugging Face name.")],
     tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="sts | transfer | align | all | comma list "
-                                                                   "(sts12,...,stsb,sickr,mr,...). Default: sts.")] = None,
+                                                                   "(sts12,...,stsb,sickr,mr,...,negation,cannot). "
+                                                                   "Default: sts.")] = None,
     mode: Annotated[str | None, typer.Option("--mode", help="test (papers' tables) or dev (STS-B dev + SICK-R trial).")] = None,
     pooler: PoolerOpt = None,
     batch_size: BatchSizeOpt = None,
@@ -122,35 +138,41 @@ def eval(
     pairs: Annotated[list[Path] | None, typer.Option("--pairs", help="Your own scored pairs (TSV, CSV or JSONL with "
                                                      "sentence1,sentence2,score or s1,s2,score columns), scored like "
                                                      "STS-B as task <file stem>; repeatable. Alone: only these files.")] = None,
-    columns: Annotated[str | None, typer.Option("--columns", metavar="A,B,SCORE",
-                                                help="The --pairs columns: two sentence columns and the score "
-                                                     "column (names, or 1-based positions for a file without "
-                                                     "a header).")] = None,
-    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip (count and log) --pairs rows with a "
-                                                "missing column, a non-numeric score or an empty sentence, "
-                                                "instead of stopping at the first.")] = False,
+    triplets: Annotated[list[Path] | None, typer.Option("--triplets", help="(anchor, positive, negative) rows (TSV, "
+                                                        "CSV or JSONL with anchor,positive,negative or "
+                                                        "sent0,sent1,hard_neg columns): accuracy, margin and mean "
+                                                        "cosines per file; repeatable. Alone: only these files.")] = None,
+    columns: Annotated[str | None, typer.Option("--columns", metavar="A,B,C",
+                                                help="The --pairs columns (two sentences and the score) or the "
+                                                     "--triplets columns (anchor, positive, negative): names, or "
+                                                     "1-based positions for a file without a header.")] = None,
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip (count and log) --pairs/--triplets "
+                                                "rows with a missing column, a non-numeric score or an empty "
+                                                "sentence, instead of stopping at the first.")] = False,
     pair_scores: Annotated[str | None, typer.Option("--pair-scores", metavar="PATH", help="Also write every STS "
-                                                    "pair's cosine and gold score (gzip JSON) for paired tests: "
-                                                    "sncse analyze --compare.")] = None,
+                                                    "pair's cosine and gold score, and every triplet row's cosines "
+                                                    "(gzip JSON), for paired tests: sncse analyze --compare.")] = None,
     config: ConfigOpt = None,
     overrides: SetOpt = None,
 ) -> None:
     """Evaluate sentence embeddings: 7 STS tasks (SimCSE protocol), transfer tasks, alignment/uniformity,
-    and your own scored sentence pairs.
+    negation triplets, and your own scored sentence pairs and triplets.
 
     STS: cosine similarity, Spearman x100, STS12-16 over all subsets concatenated ("all"), STS-B and
-    SICK-R test splits without a regressor, average of the 7. When MODEL is a run directory the result
-    is also written to RUN/eval_<mode>.json (RUN/eval_pairs.json when only --pairs files were scored).
-    --pair-scores keeps the per-pair cosines behind the STS scores (RUN/eval_<mode>.pair_scores.json.gz
-    is where `sncse analyze --compare RUN` looks).
+    SICK-R test splits without a regressor, average of the 7. Triplets (--tasks negation, --triplets):
+    accuracy, margin and mean cosines, never part of the average. When MODEL is a run directory the
+    result is also written to RUN/eval_<mode>.json (RUN/eval_pairs.json when only --pairs files were
+    scored, RUN/eval_triplets.json when only triplets were). --pair-scores keeps the per-pair cosines
+    behind the scores (RUN/eval_<mode>.pair_scores.json.gz is where `sncse analyze --compare RUN` looks).
     """
     from sncse.config import load_config
-    from sncse.eval.results import eval_result_path, mteb_files, write_mteb, write_result
+    from sncse.data.tasks import requested_tasks
+    from sncse.eval.results import eval_result_path, mteb_files, result_file_mode, write_mteb, write_result
     from sncse.eval.runner import model_kind, run_eval
     from sncse.outputs import same_path
 
     cfg = load_config(config, overrides).eval
-    tasks = tasks or (None if pairs else cfg.tasks)  # --pairs alone evaluates only those files
+    tasks = tasks or (None if pairs or triplets else cfg.tasks)  # files alone: only those files
     mode = mode or cfg.mode
     batch_size = batch_size or cfg.batch_size
     pooler = pooler or cfg.pooler
@@ -161,9 +183,10 @@ def eval(
 
         raise SncseError(f"--format must be table or mteb, got {fmt!r}")
     plan = path_plan(json_file).read(config, "the config file")
-    # the run's own copy: own files alone go beside, never over, the run's STS result that `sncse analyze`
-    # reads; --json may name that very file (it is then written once)
-    kept = (eval_result_path(model, mode if tasks is not None else "pairs")
+    # the run's own copy: own files or triplets alone go beside, never over, the run's STS result that
+    # `sncse analyze` reads; --json may name that very file (it is then written once)
+    own_files = bool(pairs or triplets)
+    kept = (eval_result_path(model, result_file_mode(requested_tasks(tasks, mode, own_files), mode, bool(pairs)))
             if limit is None and model_kind(model) == "run" else None)
     if kept is not None and json_file not in (None, "-") and same_path(json_file, kept):
         kept = None  # written as --json
@@ -175,7 +198,8 @@ def eval(
         console.print(f"[yellow]--limit {limit}: smoke run on a subset, numbers are not comparable to the papers[/]")
     result = run_eval(model, tasks=tasks, mode=mode, pooler=pooler, batch_size=batch_size, device=device,
                       limit=limit, kfold=kfold, show_progress=not state.quiet, pairs=pairs, columns=columns,
-                      skip_bad_rows=skip_bad_rows, pair_scores=pair_scores, amp=amp, paths=plan)
+                      skip_bad_rows=skip_bad_rows, pair_scores=pair_scores, amp=amp, paths=plan,
+                      triplets=triplets)
     written: list[Path] = [Path(result["meta"]["pair_scores"])] if pair_scores else []
     if json_file and json_file != "-":
         written.append(write_result(result, json_file))  # the result schema's own writer (creates the folder)
@@ -197,6 +221,10 @@ def eval(
             out.print(_transfer_table(result))
         if "align" in result:
             out.print(_align_table(result))
+        if "triplets" in result:
+            out.print(_triplet_table(result))
+            for task, r in result["triplets"]["tasks"].items():
+                out.print(f"[dim]{display_name(task)}: {r['source']}[/]", highlight=False)
         out.print(f"[dim]protocol: {result['protocol']}; precision {result['meta'].get('precision')}[/]",
                   highlight=False)
     for p in written:
@@ -205,4 +233,5 @@ def eval(
 
 def register(app: typer.Typer) -> None:
     app.command("eval", epilog="Examples: sncse eval minilm --tasks sts --json results/minilm.json; "
-                "sncse eval minilm --pairs my_pairs.tsv")(eval)
+                "sncse eval minilm --pairs my_pairs.tsv; sncse eval minilm --tasks negation; "
+                "sncse eval minilm --triplets my_triplets.tsv")(eval)

@@ -2,8 +2,10 @@
 # The main job end to end on 2 CPU cores, with whatever data sncse finds (about 9 CPU-minutes on the
 # embedded sample, 18 on the full sets):
 #   negate the Wikipedia sentences -> score all-MiniLM-L6-v2 as it is -> train it with SNCSE (BML, its own
-#   mean pooler, SimCSE's MLP head in training only) -> score the trained model -> both side by side, with
-#   the cosine of sentence and negation before and after -> error analysis -> sentence-transformers export.
+#   mean pooler, SimCSE's MLP head in training only) -> score the trained model -> both side by side: STS,
+#   the negation triplets drawn from SICK (accuracy: is a sentence closer to one it entails than to a
+#   contradicting one that adds a negation?) and the cosine of sentence and negation before and after ->
+#   error analysis -> sentence-transformers export.
 # Data: --data-root / $SNCSE_DATA / ./data (`sncse data download`) / the sample embedded in the package,
 # the first that exists (sncse/data/root.py). On the sample the score is STS-B test; on full data the
 # 7 STS tasks. Run through `make demo` (which sets up .venv), or directly with sncse on PATH.
@@ -54,8 +56,9 @@ fi
 step "2/7 negate the corpus (faithful SNCSE rules, spaCy)"
 sncse negate "$CORPUS" -o "$OUT/corpus.negations.jsonl" --workers 2 --resume
 
-step "3/7 score the starting encoder ($ENCODER, mean pooler) on $TASKS"
-sncse eval "$ENCODER" --pooler mean --tasks "$TASKS" ${EVAL_LIMIT[@]+"${EVAL_LIMIT[@]}"} --json "$OUT/eval_start.json"
+step "3/7 score the starting encoder ($ENCODER, mean pooler) on $TASKS and the negation triplets"
+sncse eval "$ENCODER" --pooler mean --tasks "$TASKS,negation" ${EVAL_LIMIT[@]+"${EVAL_LIMIT[@]}"} \
+  --json "$OUT/eval_start.json"
 
 step "4/7 train SNCSE on $ENCODER: $STEPS steps of $BATCH sentences, lr $LR, mean pooler (CPU)"
 sncse train -c "$HERE/configs/minilm.yaml" --encoder "$ENCODER" --pooler mean --data "$OUT/corpus.negations.jsonl" \
@@ -63,8 +66,8 @@ sncse train -c "$HERE/configs/minilm.yaml" --encoder "$ENCODER" --pooler mean --
   --set train.batch_size="$BATCH" --set train.eval_steps="$EVAL_STEPS" --set train.log_steps=5 \
   --set train.save_steps=-1
 
-step "5/7 score the trained model (its best STS-B dev checkpoint) on $TASKS"
-sncse eval "$OUT/run" --tasks "$TASKS" ${EVAL_LIMIT[@]+"${EVAL_LIMIT[@]}"} --json "$OUT/eval_trained.json"
+step "5/7 score the trained model (its best STS-B dev checkpoint) on $TASKS and the negation triplets"
+sncse eval "$OUT/run" --tasks "$TASKS,negation" ${EVAL_LIMIT[@]+"${EVAL_LIMIT[@]}"} --json "$OUT/eval_trained.json"
 
 step "6/7 how close a sentence stays to its negation (SNCSE's soft negatives), before and after"
 sncse analyze "$ENCODER" "$OUT/run" --pooler mean --negation --n "$NEG_N" --out "$OUT/analysis" \

@@ -1,9 +1,11 @@
 """The end of ``scripts/demo.sh``: the starting encoder and the trained model side by side.
 
 Reads the two ``sncse eval --json`` results and the ``sncse analyze --negation --json`` result, prints
-the STS scores of both models task by task with the change, and the mean cosine of a sentence and its
-negation before and after training (SNCSE's soft-negative shift), and writes the same as JSON, with the
-demo's wall time, the machine and its load average when ``--started`` is given.
+the STS scores of both models task by task with the change, the negation-triplet accuracy and margin
+(SICK's human labels: is a sentence closer to one it entails than to a contradicting one that adds a
+negation?), and the mean cosine of a sentence and its rule-written negation before and after training
+(SNCSE's soft-negative shift), and writes the same as JSON, with the demo's wall time, the machine and
+its load average when ``--started`` is given.
 
     python scripts/demo_summary.py START.json TRAINED.json NEGATION.json --json summary.json \
         [--started UNIX_TIME --load-start "1.0 0.8 0.5" --data "sample PATH" --settings "..."]
@@ -22,7 +24,8 @@ from typing import Any
 
 
 def summarize(start: dict[str, Any], trained: dict[str, Any], negation: dict[str, Any] | None) -> dict[str, Any]:
-    """Scores of both models per task and on average, and the soft-negative cosine of each model."""
+    """Scores of both models per task and on average, triplet accuracy and margin, and the soft-negative
+    cosine of each model."""
     tasks = [t for t in start["tasks"] if t in trained["tasks"]]
     rows = {t: {"start": start["tasks"][t]["spearman"], "trained": trained["tasks"][t]["spearman"]} for t in tasks}
     summary: dict[str, Any] = {
@@ -30,6 +33,12 @@ def summarize(start: dict[str, Any], trained: dict[str, Any], negation: dict[str
         "avg": {"start": start["avg"], "trained": trained["avg"]},
         "not_below_start": trained["avg"] >= start["avg"],
     }
+    before = (start.get("triplets") or {}).get("tasks", {})
+    after = (trained.get("triplets") or {}).get("tasks", {})
+    if before and after:
+        summary["triplets"] = {t: {"accuracy": {"start": before[t]["accuracy"], "trained": after[t]["accuracy"]},
+                                   "margin": {"start": before[t]["margin"], "trained": after[t]["margin"]},
+                                   "rows": before[t]["rows"]} for t in before if t in after}
     if negation is not None:
         models = negation["models"]
         summary["soft_negative_mean"] = {"start": models[0]["soft_negative"]["mean"],
@@ -39,16 +48,19 @@ def summarize(start: dict[str, Any], trained: dict[str, Any], negation: dict[str
 
 
 def render(summary: dict[str, Any]) -> str:
-    head = f"{'':24}{'start':>10}{'trained':>10}{'change':>10}"
+    head = f"{'':30}{'start':>10}{'trained':>10}{'change':>10}"
     lines = [f"start: {summary['start_model']}   trained: {summary['trained_model']}", head]
 
     def row(label: str, a: float, b: float, digits: int = 2) -> str:
-        return f"{label:24}{a:>10.{digits}f}{b:>10.{digits}f}{b - a:>+10.{digits}f}"
+        return f"{label:30}{a:>10.{digits}f}{b:>10.{digits}f}{b - a:>+10.{digits}f}"
 
     for task, r in summary["tasks"].items():
         lines.append(row(f"{task} (Spearman x100)", r["start"], r["trained"]))
     if len(summary["tasks"]) > 1:
         lines.append(row("average", summary["avg"]["start"], summary["avg"]["trained"]))
+    for task, t in summary.get("triplets", {}).items():
+        lines.append(row(f"{task} triplets: accuracy (%)", t["accuracy"]["start"], t["accuracy"]["trained"]))
+        lines.append(row(f"{task} triplets: margin", t["margin"]["start"], t["margin"]["trained"], digits=4))
     if "soft_negative_mean" in summary:
         s = summary["soft_negative_mean"]
         lines.append(row("cos(sentence, negation)", s["start"], s["trained"], digits=4))

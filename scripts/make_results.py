@@ -6,15 +6,20 @@
 
 For each RUN_DIR (written by reproduce.sh: ``grid.json``, ``search/chosen.json``, ``zeroshot/<pooler>/``,
 ``runs/<row>-<pooler>-s<seed>/`` with ``results.json``, ``eval_test.json`` and
-``eval_test.pair_scores.json.gz``, ``analysis/<pooler>/negation.json``, ``sweep/``) this writes
+``eval_test.pair_scores.json.gz``, and from the suppression stage ``eval_triplets.json`` (with
+``eval_triplets.pair_scores.json.gz``) and ``eval_test.overlap.json``, ``analysis/<pooler>/negation.json``,
+``sweep/``) this writes
 ``docs/results_<grid>.json`` (every number the page prints; small, committed) and copies the figures
 beside it. The page is rendered from every ``docs/results_{cpu,gpu}.json`` present; without a GPU
 summary the GPU section shows the prepared command from ``docs/results_gpu_plan.json``.
 
 Aggregates: mean and sample standard deviation (n - 1) over seeds, per row and pooler. Differences:
 the paired bootstrap of ``sncse.eval.compare`` (1,000 resamples of the test pairs, seeds' scores
-averaged per resample; the point estimate is the difference of the table's means). Every file is
-written atomically; every measured block of the page starts with a ``<!-- source: ... -->`` line.
+averaged per resample; the point estimate is the difference of the table's means); for the negation
+triplets over their rows, and for the word-overlap bins within each bin. ``--previous OLD.json`` (an
+earlier ``docs/results_<grid>.json``, e.g. from git) records how far every run's STS scores moved since
+(``rerun`` in the summary). Every file is written atomically; every measured block of the page starts
+with a ``<!-- source: ... -->`` line.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from typing import Any
 
 from sncse.analyze.runs import read_run
 from sncse.data.tasks import STS_TASKS, STS_TEST_PAIRS, display_name, expected_pairs
-from sncse.eval.results import eval_result_path, pair_scores_path
+from sncse.eval.results import TRIPLETS_MODE, eval_result_path, overlap_result_path, pair_scores_path
 from sncse.io import atomic_write, read_json
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,6 +57,9 @@ GRID_TITLES = {"cpu": "CPU grid", "gpu": "GPU grid"}
 RUN_NAME = re.compile(r"^(?P<row>[a-z_]+)-(?P<pooler>[a-z_]+)-s(?P<seed>\d+)$")
 # the paired tests of the page: the two the papers raise, then every trained row against the encoder it started from
 KEY_COMPARISONS = (("bml", "infonce"), ("bml_improved", "bml"))
+# feature suppression: the triplet set, and the STS tasks whose word-overlap bins the page shows
+NEGATION_TASK = "negation"
+OVERLAP_TASKS = ("stsb", "sickr")
 RESAMPLES = 1000
 TARGET_AVG = 80.0  # a MiniLM SNCSE model at or above this 7-task average would be a result worth stating
 
@@ -160,11 +168,31 @@ def load_run(run_dir: Path) -> dict[str, Any] | None:
         "test_limit": (ev.get("meta") or {}).get("limit"),
         "test_pairs": _pairs(ev),
         "pair_scores": str(scores) if scores.is_file() else None,
+        **suppression(run_dir),
     }
 
 
+def suppression(folder: Path) -> dict[str, Any]:
+    """What the suppression stage left in a run (or zero-shot) folder: the negation triplets' figures
+    (``negation``: accuracy, margin, cos_pos, cos_neg, rows), Spearman per word-overlap bin of every STS
+    task (``overlap``: task -> bin -> {spearman, pairs}), and the path of the per-row triplet scores."""
+    out: dict[str, Any] = {}
+    ev = _optional_json(eval_result_path(folder, TRIPLETS_MODE))
+    row = ((ev or {}).get("triplets") or {}).get("tasks", {}).get(NEGATION_TASK)
+    if row is not None:
+        out["negation"] = {k: row[k] for k in ("accuracy", "margin", "cos_pos", "cos_neg", "rows")}
+    scores = pair_scores_path(folder, TRIPLETS_MODE)
+    out["triplet_scores"] = str(scores) if scores.is_file() else None
+    ov = _optional_json(overlap_result_path(folder))
+    if ov is not None:
+        tasks = ov["models"][0]["tasks"]
+        out["overlap"] = {t: {b["bin"]: {"spearman": b["spearman"], "pairs": b["pairs"]} for b in r["bins"]}
+                          for t, r in tasks.items()}
+    return out
+
+
 def _cell(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
+    cell = {
         "n": len(runs),
         "seeds": sorted(r["seed"] for r in runs),
         "avg": mean_std([r["avg"] for r in runs if r["avg"] is not None]),
@@ -172,6 +200,16 @@ def _cell(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "dev": mean_std([r["best_dev_stsb"] for r in runs if r["best_dev_stsb"] is not None]),
         "best_steps": [r["best_step"] for r in sorted(runs, key=lambda r: r["seed"])],
     }
+    with_neg = [r["negation"] for r in runs if r.get("negation")]
+    if with_neg:
+        cell["negation"] = {k: mean_std([n[k] for n in with_neg]) for k in ("accuracy", "margin", "cos_pos",
+                                                                             "cos_neg")}
+    with_ov = [r["overlap"] for r in runs if r.get("overlap")]
+    if with_ov:
+        cell["overlap"] = {t: {b: mean_std([o[t][b]["spearman"] for o in with_ov
+                                            if o.get(t, {}).get(b, {}).get("spearman") is not None])
+                               for b in with_ov[0][t]} for t in with_ov[0]}
+    return cell
 
 
 def comparisons(runs: list[dict[str, Any]], zeroshot: dict[str, Any], pooler: str,
@@ -192,13 +230,51 @@ def comparisons(runs: list[dict[str, Any]], zeroshot: dict[str, Any], pooler: st
     wanted += [(row, "zeroshot") for row in METHODS if row != "zeroshot" and row in systems and "zeroshot" in systems]
     if not wanted:
         return []
-    out = []
-    for cmp in compare_systems(systems, wanted, resamples=resamples, seed=0):
-        d = cmp.to_dict()
-        for side in ("a", "b"):  # run names, not machine paths: runs/bml-mean-s42/..., zeroshot/mean/...
-            d[side]["runs"] = [_run_label(Path(p)) for p in d[side]["runs"]]
-        out.append(d)
+    # run names, not machine paths: runs/bml-mean-s42/..., zeroshot/mean/...
+    return [_labelled(cmp.to_dict()) for cmp in compare_systems(systems, wanted, resamples=resamples, seed=0)]
+
+
+def suppression_comparisons(runs: list[dict[str, Any]], zeroshot: dict[str, Any], pooler: str,
+                            resamples: int = RESAMPLES) -> dict[str, list[dict[str, Any]]]:
+    """The paired bootstraps of feature suppression for one pooler: negation-triplet accuracy and margin
+    (the key comparisons and every row against zero-shot, over the triplet rows) and Spearman in the
+    word-overlap bins of STS-B and SICK-R (the key comparisons, within each bin); each over the rows' seeds."""
+    from sncse.eval.compare import compare_overlap, compare_triplets
+    from sncse.eval.pair_scores import read_pair_scores
+
+    def systems(key: str, read_all: bool = False) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
+        for r in sorted(runs, key=lambda r: r["seed"]):
+            if r["pooler"] == pooler and r.get(key) and (not read_all or r.get("overlap")):
+                out.setdefault(r["row"], []).append(read_pair_scores(r[key]))
+        zs = zeroshot.get(pooler, {})
+        if zs.get(key) and (not read_all or zs.get("overlap")):
+            out["zeroshot"] = [read_pair_scores(zs[key])]
+        return out
+
+    def wanted(found: dict[str, list[Any]], against_zeroshot: bool) -> list[tuple[str, str]]:
+        pairs = [p for p in KEY_COMPARISONS if p[0] in found and p[1] in found]
+        if against_zeroshot and "zeroshot" in found:
+            pairs += [(row, "zeroshot") for row in METHODS if row != "zeroshot" and row in found]
+        return pairs
+
+    out: dict[str, list[dict[str, Any]]] = {"triplets": [], "overlap": []}
+    trip = systems("triplet_scores")
+    if wanted(trip, True):
+        for cmp in compare_triplets(trip, wanted(trip, True), task=NEGATION_TASK, resamples=resamples, seed=0):
+            out["triplets"].append(_labelled(cmp.to_dict()))
+    sts = systems("pair_scores", read_all=True)
+    if wanted(sts, False):
+        for cmp in compare_overlap(sts, wanted(sts, False), tasks=OVERLAP_TASKS, resamples=resamples, seed=0):
+            out["overlap"].append(_labelled(cmp.to_dict()))
     return out
+
+
+def _labelled(d: dict[str, Any]) -> dict[str, Any]:
+    """A comparison's dict with run names instead of machine paths."""
+    for side in ("a", "b"):
+        d[side]["runs"] = [_run_label(Path(p)) for p in d[side]["runs"]]
+    return d
 
 
 def _run_label(scores_file: Path) -> str:
@@ -258,7 +334,7 @@ def collect(out: Path, resamples: int = RESAMPLES) -> dict[str, Any]:
                             "test_pairs": _pairs(ev),
                             "dev_stsb": (dev or {}).get("tasks", {}).get("stsb", {}).get("spearman"),
                             "dev_pairs": (dev or {}).get("tasks", {}).get("stsb", {}).get("pairs"),
-                            "pair_scores": str(scores) if scores.is_file() else None}
+                            "pair_scores": str(scores) if scores.is_file() else None, **suppression(d)}
 
     runs = [r for d in sorted((out / "runs").glob("*/")) if (r := load_run(d)) is not None]
     done = {r["name"] for r in runs}
@@ -270,6 +346,8 @@ def collect(out: Path, resamples: int = RESAMPLES) -> dict[str, Any]:
         cells.setdefault(r["row"], {}).setdefault(r["pooler"], []).append(r)
     agg = {m: {p: _cell(rs) for p, rs in by_pooler.items()} for m, by_pooler in cells.items()}
     tests = {p: comparisons(runs, zeroshot, p, resamples) for p in dict.fromkeys([*poolers, *zeroshot])}
+    suppression_tests = {p: suppression_comparisons(runs, zeroshot, p, resamples)
+                         for p in dict.fromkeys([*poolers, *zeroshot])}
 
     analysis: dict[str, Any] = {}
     for d in sorted((out / "analysis").glob("*/")):
@@ -279,6 +357,7 @@ def collect(out: Path, resamples: int = RESAMPLES) -> dict[str, Any]:
 
     for r in runs + list(zeroshot.values()):
         r.pop("pair_scores", None)  # machine paths: the page needs none of them
+        r.pop("triplet_scores", None)
     grid = {**grid, "encoder": _rel(grid.get("encoder"))}
     return {"schema": SCHEMA, "grid": grid.get("grid", "cpu"), "source": _rel(str(out)), "run": grid,
             "corpus": _optional_json(out / "prepared" / "corpus.stats.json"),
@@ -286,7 +365,28 @@ def collect(out: Path, resamples: int = RESAMPLES) -> dict[str, Any]:
                        for m in ("faithful", "improved")},
             "search": _optional_json(out / "search" / "chosen.json"), "zeroshot": zeroshot, "runs": runs,
             "aggregate": agg, "expected": expected, "missing": missing, "comparisons": tests,
-            "analysis": analysis, "sweep": _sweep(out)}
+            "suppression_comparisons": suppression_tests, "analysis": analysis, "sweep": _sweep(out)}
+
+
+def rerun_check(summary: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """How far the STS test scores of every run (and the zero-shot rows) moved from an earlier summary of
+    the same grid: the runs compared, the largest absolute difference of a task score, and whether every
+    score is identical."""
+    before = {r["name"]: r for r in previous.get("runs", [])}
+    before.update({f"zeroshot-{p}": z for p, z in previous.get("zeroshot", {}).items()})
+    now = {r["name"]: r for r in summary["runs"]}
+    now.update({f"zeroshot-{p}": z for p, z in summary["zeroshot"].items()})
+    diffs, compared = [], []
+    for name in sorted(set(before) & set(now)):
+        a, b = before[name].get("tasks", {}), now[name].get("tasks", {})
+        shared = [t for t in STS_TASKS if t in a and t in b]
+        if shared:
+            compared.append(name)
+            diffs += [abs(a[t] - b[t]) for t in shared]
+    largest = max(diffs, default=None)
+    return {"previous_started": previous.get("run", {}).get("started"), "runs_compared": len(compared),
+            "runs_only_before": sorted(set(before) - set(now)), "runs_only_now": sorted(set(now) - set(before)),
+            "scores_compared": len(diffs), "max_abs_diff": largest, "identical": largest == 0.0}
 
 
 def page_figures(s: dict[str, Any]) -> dict[str, Any]:
@@ -298,6 +398,7 @@ def page_figures(s: dict[str, Any]) -> dict[str, Any]:
 
     import yaml
 
+    from sncse.eval.overlap import OVERLAP_EDGES, bin_labels
     from sncse.eval.published import PUBLISHED_STS
     from sncse.losses.mixcse import MixCSELoss
 
@@ -330,6 +431,7 @@ def page_figures(s: dict[str, Any]) -> dict[str, Any]:
         "target_avg": TARGET_AVG,
         "table3_ranks": ranks,
         "analysis": analysis,
+        "suppression": {"bins": bin_labels(), "edges": list(OVERLAP_EDGES), "tasks": list(OVERLAP_TASKS)},
     }
 
 
@@ -396,6 +498,8 @@ def sts_table(s: dict[str, Any], pooler: str) -> list[str]:
 
 
 def _diff(d: dict[str, Any]) -> str:
+    if None in (d["estimate"], d["low"], d["high"]):
+        return "-"
     return f"{d['estimate']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
 
 
@@ -404,7 +508,8 @@ def comparison_table(cmps: list[dict[str, Any]]) -> list[str]:
              + " | **Avg.** [95% interval] | established? |", "|---" * (len(STS_TASKS) + 4) + "|"]
     for c in cmps:
         a, b = c["a"]["name"], c["b"]["name"]
-        cells = [f"{c['diff'][t]['estimate']:+.2f}" if t in c["diff"] else "-" for t in STS_TASKS]
+        cells = [f"{c['diff'][t]['estimate']:+.2f}" if c["diff"].get(t, {}).get("estimate") is not None else "-"
+                 for t in STS_TASKS]
         verdict = ("**yes**: " + (SHORT.get(a, a) if c["diff"]["avg"]["estimate"] > 0 else SHORT.get(b, b))
                    + " is better") if c["established"] else "no: the interval contains 0"
         lines.append(f"| {SHORT.get(a, a)} - {SHORT.get(b, b)} | {len(c['a']['runs'])} / {len(c['b']['runs'])} | "
@@ -622,6 +727,7 @@ def render_grid(s: dict[str, Any]) -> list[str]:
             "only (`model.mlp=train`, as SNCSE), unsupervised rows on the negated corpus (InfoNCE and MixCSE "
             "ignore the negations), `sup` on the SNLI dev+test triplets (premise, entailment, contradiction). "
             "The zero-shot row is the encoder before training, with the same pooler.", ""]
+    out += rerun_paragraph(s)
     if s["missing"]:
         out += [source, f"**Missing runs** ({len(s['missing'])} of {len(s['expected'])}): "
                 + ", ".join(f"`{m}`" for m in s["missing"]) + ".", ""]
@@ -645,6 +751,8 @@ def render_grid(s: dict[str, Any]) -> list[str]:
     for pooler, cmps in s.get("comparisons", {}).items():
         if cmps:
             out += [f"Pooler `{pooler}`:", ""] + comparison_table(cmps) + [""]
+    out += ["### Feature suppression on human-labelled data: negation triplets and STS by word overlap", ""]
+    out += suppression_section(s)
     out += ["### SNCSE's Table 3 beside ours", "", source]
     for pooler in _poolers(s):
         if any(s["aggregate"].get(m, {}).get(pooler) for m, *_ in TABLE3):
@@ -670,6 +778,153 @@ def render_grid(s: dict[str, Any]) -> list[str]:
                    f"{fmt(r['train_seconds'], 0)} | {fmt(r['wall_seconds'], 0)} |")
     out.append("")
     return out
+
+
+def rerun_paragraph(s: dict[str, Any]) -> list[str]:
+    """When and where the grid ran, what the suppression stage added, and how the STS scores compare
+    with the previous summary of the grid (``--previous``)."""
+    run = s["run"]
+    sup = run.get("stages", {}).get("suppression")
+    text = (f"The grid ran from {run.get('started', '?')} on {run.get('machine', '?')}, in the "
+            f"{run.get('calls', 1)} call(s) of the script listed above")
+    if sup:
+        text += (f"; the suppression stage then scored the finished runs and the zero-shot encoder on the negation "
+                 f"triplets and by word overlap without retraining them ({sup.get('seconds', '?')} s, finished "
+                 f"{sup.get('finished', '?')}, load average after it {sup.get('load_after', '?')})")
+    text += "."
+    r = s.get("rerun")
+    if r:
+        text += (f" Compared with the previous run of this grid (started {r['previous_started']}), the STS test "
+                 f"scores of the {r['runs_compared']} runs present in both (zero-shot included; "
+                 f"{r['scores_compared']} task scores) are "
+                 + ("**identical**." if r["identical"] else
+                    f"**not identical**: the largest difference is {r['max_abs_diff']:.4f} (Spearman x100)."))
+        if r["runs_only_before"] or r["runs_only_now"]:
+            text += (" Runs in one of the two only: " + ", ".join(f"`{n}`" for n in r["runs_only_before"]
+                                                                 + r["runs_only_now"]) + ".")
+    return [source_marker(s["grid"]), text, ""]
+
+
+def _interval_cell(d: dict[str, Any], digits: int = 2) -> str:
+    if any(d[k] is None for k in ("estimate", "low", "high")):
+        return "-"  # undefined: a bin with too few pairs
+    cell = f"{d['estimate']:+.{digits}f} [{d['low']:+.{digits}f}, {d['high']:+.{digits}f}]"
+    return f"**{cell}**" if d["established"] else cell
+
+
+def suppression_section(s: dict[str, Any]) -> list[str]:
+    """Negation-triplet accuracy and STS Spearman by word overlap for every row, with the paired tests."""
+    source = source_marker(s["grid"])
+    rows = [(m, s["aggregate"].get(m, {})) for m in METHODS]
+    has_any = any(z.get("negation") for z in s["zeroshot"].values()) or any(
+        c.get("negation") for _, cells in rows for c in cells.values())
+    if not has_any:
+        return [source, "Not run (`scripts/reproduce.sh --stages suppression`).", ""]
+    page = s["page"]["suppression"]
+    rows_scored = next((n["rows"] for n in [z.get("negation") for z in s["zeroshot"].values()]
+                        + [r.get("negation") for r in s["runs"]] if n), None)
+    out = [source,
+           f"Two measures on text nobody's negation rules wrote. **Negation triplets**: {rows_scored} "
+           "triplets from SICK's human entailment labels (train, trial and test): an anchor without a negation "
+           "cue, a sentence SICK's annotators judged entailed by it, and a sentence they judged contradicting it "
+           "that adds an explicit negation cue (`sncse eval --tasks negation`; docs/evaluation.md). Accuracy is "
+           "the share of rows where cos(anchor, entailed) > cos(anchor, negated); the margin is the mean of "
+           "their difference. **STS by word overlap**: the Spearman x100 of the test pairs whose word sets "
+           "overlap by a Jaccard index in each bin (`sncse analyze --overlap`), from the runs' per-pair scores; "
+           "the high-overlap bins are where textual similarity and meaning part ways. Mean ± std over seeds; "
+           "zero-shot is the encoder before training.", ""]
+    for pooler in _poolers(s):
+        zs = s["zeroshot"].get(pooler, {})
+        cells = [(m, c.get(pooler)) for m, c in rows if m != "zeroshot" and c.get(pooler)]
+        if not zs.get("negation") and not any(c.get("negation") for _, c in cells):
+            continue
+        out += [f"Pooler `{pooler}`, negation triplets:", "", source,
+                "| row | accuracy | margin | cos(anchor, entailed) | cos(anchor, negated) | seeds |",
+                "|---|---|---|---|---|---|"]
+        if zs.get("negation"):
+            n = zs["negation"]
+            out.append(f"| {METHODS['zeroshot']} | {fmt(n['accuracy'])} | {fmt(n['margin'], 4)} | "
+                       f"{fmt(n['cos_pos'], 4)} | {fmt(n['cos_neg'], 4)} | - |")
+        for m, c in cells:
+            if c.get("negation"):
+                n = c["negation"]
+                out.append(f"| {METHODS[m]} | {fmt(n['accuracy'])} | {fmt(n['margin'], 4)} | {fmt(n['cos_pos'], 4)} | "
+                           f"{fmt(n['cos_neg'], 4)} | {len(c['seeds'])} |")
+        out.append("")
+        bins = page["bins"]
+        counts = {t: (zs.get("overlap") or {}).get(t, {}) for t in OVERLAP_TASKS}
+        head = [f"{display_name(t)} {b} ({counts[t].get(b, {}).get('pairs', '?')})" for t in OVERLAP_TASKS
+                for b in bins]
+        out += [f"Pooler `{pooler}`, Spearman x100 by word overlap (pairs in brackets):", "", source,
+                "| row | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+        if zs.get("overlap"):
+            out.append(f"| {METHODS['zeroshot']} | " + " | ".join(
+                fmt(zs["overlap"][t][b]["spearman"]) for t in OVERLAP_TASKS for b in bins) + " |")
+        for m, c in cells:
+            if c.get("overlap"):
+                out.append(f"| {METHODS[m]} | " + " | ".join(fmt(c["overlap"][t][b]) for t in OVERLAP_TASKS
+                                                             for b in bins) + " |")
+        out.append("")
+        tests = s.get("suppression_comparisons", {}).get(pooler, {})
+        trip = {(c["a"]["name"], c["b"]["name"]): c for c in tests.get("triplets", [])}
+        ov = {(c["a"]["name"], c["b"]["name"]): c for c in tests.get("overlap", [])}
+        keys = [k for k in KEY_COMPARISONS if k in trip or k in ov]
+        if keys:
+            cols = [f"{display_name(t)} {b}" for t in OVERLAP_TASKS for b in bins]
+            out += [f"Pooler `{pooler}`, paired bootstrap ({RESAMPLES:,} resamples; over the triplet rows for the "
+                    "negation columns, over the pairs of each bin for the others; **bold**: the 95% interval "
+                    "excludes 0):", "", source,
+                    "| A - B | negation accuracy | negation margin | " + " | ".join(cols) + " |",
+                    "|---" * (len(cols) + 3) + "|"]
+            for k in keys:
+                t, o = trip.get(k), ov.get(k)
+                cells_ = [_interval_cell(t["diff"]["accuracy"]) if t else "-",
+                          _interval_cell(t["diff"]["margin"], 4) if t else "-"]
+                cells_ += [_interval_cell(o["diff"][f"{task}@{b}"]) if o and f"{task}@{b}" in o["diff"] else "-"
+                           for task in OVERLAP_TASKS for b in bins]
+                out.append(f"| {SHORT[k[0]]} - {SHORT[k[1]]} | " + " | ".join(cells_) + " |")
+            out.append("")
+            vs_zero = [c for c in tests.get("triplets", []) if c["b"]["name"] == "zeroshot"]
+            if vs_zero:
+                out += [source, "Negation-triplet accuracy of every trained row against the zero-shot encoder: "
+                        + "; ".join(f"{SHORT.get(c['a']['name'], c['a']['name'])} "
+                                    f"{_interval_cell(c['diff']['accuracy'])}" for c in vs_zero) + ".", ""]
+        out += suppression_reading(s, pooler, trip, ov)
+    return out
+
+
+def suppression_reading(s: dict[str, Any], pooler: str, trip: dict[tuple[str, str], Any],
+                        ov: dict[tuple[str, str], Any]) -> list[str]:
+    """The page's targets for SNCSE against InfoNCE, said plainly whichever way they come out."""
+    key = KEY_COMPARISONS[0]
+    t, o = trip.get(key), ov.get(key)
+    if t is None and o is None:
+        return []
+    bins = s["page"]["suppression"]["bins"]
+    text = []
+    if t is not None:
+        d = t["diff"]["accuracy"]
+        text.append("On the negation triplets SNCSE is " + ("**more** accurate than InfoNCE" if d["estimate"] > 0
+                                                              else "**not more** accurate than InfoNCE")
+                    + f" ({d['estimate']:+.2f} points, 95% interval [{d['low']:+.2f}, {d['high']:+.2f}]"
+                    + (": established)." if d["established"] else ": the interval contains 0, not established)."))
+    if o is not None:
+        high = f"sickr@{bins[-1]}"
+        if high in o["diff"]:
+            d = o["diff"][high]
+            text.append(f"On SICK-R's highest-overlap bin ({bins[-1]}) SNCSE - InfoNCE is {d['estimate']:+.2f} "
+                        f"[{d['low']:+.2f}, {d['high']:+.2f}]: "
+                        + ("SNCSE is better, established." if d["established"] and d["estimate"] > 0 else
+                           "InfoNCE is better, established." if d["established"] else "not established."))
+        low = [f"{task}@{bins[0]}" for task in OVERLAP_TASKS if f"{task}@{bins[0]}" in o["diff"]]
+        worse = [x for x in low if o["diff"][x]["established"] and o["diff"][x]["estimate"] < 0]
+        if low:
+            text.append("On the lowest-overlap bins (" + ", ".join(
+                f"{display_name(x.split('@')[0])} {o['diff'][x]['estimate']:+.2f}" for x in low) + ") SNCSE "
+                + ("loses to InfoNCE beyond test-set chance in " + ", ".join(display_name(x.split("@")[0])
+                                                                             for x in worse) + "."
+                   if worse else "shows no loss that the bootstrap establishes."))
+    return [source_marker(s["grid"]), " ".join(text), ""]
 
 
 def gpu_plan_section(docs: Path) -> list[str]:
@@ -804,6 +1059,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=REPO / "docs")
     parser.add_argument("--render-only", action="store_true", help="only re-render docs/results.md")
     parser.add_argument("--resamples", type=int, default=RESAMPLES, help="bootstrap resamples of the tests")
+    parser.add_argument("--previous", type=Path, help="an earlier docs/results_<grid>.json of the same grid: "
+                                                      "record how far each run's STS scores moved since")
     args = parser.parse_args(argv)
     if not args.runs and not args.render_only:
         parser.error("pass at least one run folder, or --render-only")
@@ -811,7 +1068,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         for out in args.runs:
-            path = write_summary(collect(out, args.resamples), args.docs)
+            summary = collect(out, args.resamples)
+            if args.previous is not None:
+                summary["rerun"] = rerun_check(summary, read_json(args.previous))
+            path = write_summary(summary, args.docs)
             print(f"wrote {path}", file=sys.stderr)
         print(f"wrote {render_docs(args.docs)}", file=sys.stderr)
     except SncseError as exc:  # a malformed input file: one line naming it

@@ -11,7 +11,9 @@
 # Rows: zeroshot (the encoder as it is), infonce (SimCSE unsup.), pl, nl, bml (SNCSE) on the faithful
 # negations, bml_improved (bml on `sncse negate --mode improved` negations), mixcse, sup (SimCSE sup. on
 # the SNLI dev/test triplets). Then a BML sweep on one seed (bml_weight x (alpha, beta)) and SNCSE's
-# Figure 4 (`sncse analyze --negation`) on the zero-shot encoder and the first seed of every row.
+# Figure 4 (`sncse analyze --negation`) on the zero-shot encoder and the first seed of every row; and, on
+# human-labelled data, feature suppression for every row and seed: the negation triplets built from SICK
+# (`sncse eval --tasks negation`) and STS Spearman by word overlap (`sncse analyze --overlap`).
 #
 #   cpu  2 CPU cores: batch 64; lr and steps chosen by the search stage (InfoNCE, seed 42, on STS-B dev,
 #        SEARCH_LRS x SEARCH_STEPS) unless --lr/--steps are given; dev every EVAL_STEPS; 2 runs at a time,
@@ -22,14 +24,17 @@
 # Stages (--stages, comma list; all by default), in order: prepare (corpus = wiki prefix + transfer-set
 # sentences; its faithful and improved negations and the analysis sentences' negations, by `sncse negate`:
 # the only stage that needs spaCy), search (cpu: choose lr and steps), zeroshot, train (every row, seed by
-# seed; the analysis stage runs right after the first seed), analysis, sweep, results (scripts/make_results.py
-# -> docs/results.md, docs/results_<grid>.json and the figures). A finished run (its eval_test.json) is
-# skipped when the script is run again, so an interrupted grid continues where it stopped.
+# seed; the analysis stage runs right after the first seed), analysis, sweep, suppression (for the zero-shot
+# encoder and every finished run, without retraining: RUN/eval_triplets.json with the per-row scores beside
+# it, and RUN/eval_test.overlap.json from the run's per-pair scores), results (scripts/make_results.py
+# -> docs/results.md, docs/results_<grid>.json and the figures). A finished run (its eval_test.json; for
+# the suppression stage its two files) is skipped when the script is run again, so an interrupted grid
+# continues where it stopped.
 #
 # Options [environment variable]:
 #   --grid cpu|gpu       [GRID]          default cpu
 #   --out DIR            [OUT]           default runs/repro-<grid>
-#   --stages LIST        [STAGES]        default prepare,search,zeroshot,train,analysis,sweep,results
+#   --stages LIST        [STAGES]        default prepare,search,zeroshot,train,analysis,sweep,suppression,results
 #   --methods LIST       [METHODS]       rows, e.g. zeroshot,infonce,bml,bml_improved
 #   --poolers LIST       [POOLERS]       cpu: mean; gpu: mean,prompt
 #   --seeds LIST         [SEEDS]         42,43,44
@@ -136,7 +141,7 @@ case "$GRID" in
   *) die "--grid must be cpu or gpu, got '$GRID'" ;;
 esac
 : "${SEARCH_LRS:=1e-5,3e-5,1e-4}" "${SEARCH_STEPS:=20,40}" "${CORPUS_LINES:=0}" "${TRAIN_LIMIT:=0}"
-: "${OUT:=runs/repro-$GRID}" "${STAGES:=prepare,search,zeroshot,train,analysis,sweep,results}" "${TIME_BUDGET:=0}" "${STOP_AT:=0}"
+: "${OUT:=runs/repro-$GRID}" "${STAGES:=prepare,search,zeroshot,train,analysis,sweep,suppression,results}" "${TIME_BUDGET:=0}" "${STOP_AT:=0}"
 : "${ANALYSIS_SEED:=0}" "${LOG_STEPS:=5}" "${DOCS:=$ROOT/docs}"
 METHODS=${METHODS// /,}; POOLERS=${POOLERS// /,}; SEEDS=${SEEDS// /,}
 mkdir -p "$OUT"
@@ -512,6 +517,50 @@ if has_stage sweep && has_method bml; then
       --json "$OUT/sweep/sweep.json" > "$OUT/sweep/analyze.log" 2>&1 || log "sweep figure failed, see $OUT/sweep/analyze.log"
   fi
   stage_end sweep
+fi
+
+# ------------------------------------------------------------------------------------ suppression
+# Feature suppression on human-labelled data, for the zero-shot encoder and every finished grid run (no
+# retraining; a run that has both files is skipped): the negation triplets built from SICK (accuracy,
+# margin, and every row's cosines for the paired bootstrap) and STS Spearman by word overlap, computed
+# from the run's per-pair scores (nothing encoded).
+# shellcheck disable=SC2329  # run by xargs through `export -f`
+suppression_job() {  # DIR [POOLER]: a run folder, or a zero-shot folder and its pooler (the encoder is scored)
+  local d=$1 pooler=${2:-} model=$1 lim=() pool=()
+  [ "$TEST_LIMIT" = none ] || lim=(--limit "$TEST_LIMIT")
+  if [ -n "$pooler" ]; then model=$ENCODER pool=(--pooler "$pooler"); fi
+  if [ ! -f "$d/eval_triplets.json" ]; then
+    if over_budget; then log "$(basename "$d"): suppression deferred (time budget)"; return 0; fi
+    echo "+ sncse eval $model --tasks negation ... --json $d/eval_triplets.json" >&2
+    if [ "$DRY" = 0 ] && ! "${SNCSE[@]}" eval "$model" ${pool[@]+"${pool[@]}"} --tasks negation --device "$DEVICE" \
+        --batch-size "$EVAL_BATCH" ${lim[@]+"${lim[@]}"} --pair-scores "$d/eval_triplets.pair_scores.json.gz" \
+        --json "$d/eval_triplets.json" >> "$d.suppression.log" 2>&1; then
+      log "$(basename "$d"): NEGATION TRIPLETS FAILED, see $d.suppression.log"; return 1
+    fi
+  fi
+  if [ ! -f "$d/eval_test.overlap.json" ] && [ -f "$d/eval_test.pair_scores.json.gz" ]; then
+    echo "+ sncse analyze $d/eval_test.pair_scores.json.gz --overlap --json $d/eval_test.overlap.json" >&2
+    if [ "$DRY" = 0 ] && ! "${SNCSE[@]}" analyze "$d/eval_test.pair_scores.json.gz" --overlap \
+        --json "$d/eval_test.overlap.json" >> "$d.suppression.log" 2>&1; then
+      log "$(basename "$d"): OVERLAP FAILED, see $d.suppression.log"; return 1
+    fi
+  fi
+}
+if has_stage suppression; then
+  stage_begin suppression
+  specs=()
+  for pooler in "${POOLER_LIST[@]}"; do
+    [ -f "$OUT/zeroshot/$pooler/eval_test.json" ] && specs+=("$OUT/zeroshot/$pooler $pooler")
+  done
+  for d in "$OUT"/runs/*/; do [ -f "$d/eval_test.json" ] && specs+=("${d%/}"); done
+  log "suppression: ${#specs[@]} finished model(s)"
+  export -f suppression_job over_budget log
+  export ENCODER TEST_LIMIT DEVICE EVAL_BATCH DEADLINE DRY SNCSE_STR="${SNCSE[*]}"
+  # shellcheck disable=SC2016
+  [ "${#specs[@]}" -eq 0 ] || printf '%s\n' "${specs[@]}" | xargs -P "$JOBS" -L 1 bash -c \
+    'read -r -a SNCSE <<< "$SNCSE_STR"; suppression_job "$@"' _ || failed=1
+  stage_end suppression
+  export_now
 fi
 
 meta "finished=\"$(date -Is)\"" "wall_seconds+=$(( $(date +%s) - START ))" "calls+=1" \

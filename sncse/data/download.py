@@ -10,6 +10,11 @@ Checks: the SHA-256 of every evaluation file is compared with ``MANIFEST`` (reco
 snapshots of SentEval's preprocessed files). The archive as a whole has no recorded checksum: the
 per-file manifest is the check. A mismatch is an error naming the files, unless ``verify=False``
 (``--no-verify``). ``archive=FILE`` (``--archive``) installs from an archive fetched elsewhere.
+
+The CANNOT negation dataset (:func:`download_cannot`, ``--dataset cannot``; Anschütz et al., 2023,
+CC BY-SA 4.0) is one TSV published on the Hugging Face hub (``tum-nlp/cannot-dataset``). No checksum of
+it could be recorded offline, so the check is its published layout (header ``premise hypothesis label``,
+labels 0 and 1: ``sncse.data.triplets.read_cannot``) and its published size, 77,376 rows.
 """
 
 from __future__ import annotations
@@ -28,10 +33,14 @@ from typing import Any
 from ..errors import DataError
 from ..progress import task as progress_task
 from .root import ENV_DATA, install_root
+from .triplets import CANNOT_FILE, CANNOT_ROWS, read_cannot
 
 log = logging.getLogger(__name__)
 
 SENTEVAL_URL = "https://huggingface.co/datasets/princeton-nlp/datasets-for-simcse/resolve/main/senteval.tar"
+CANNOT_URL = "https://huggingface.co/datasets/tum-nlp/cannot-dataset/resolve/main/cannot_dataset_v1.1.tsv"
+#: what ``sncse data download --dataset`` fetches, and from where by default
+DATASETS: dict[str, str] = {"senteval": SENTEVAL_URL, "cannot": CANNOT_URL}
 CHUNK = 1 << 20
 
 # SHA-256 of each evaluation file, relative to senteval/downstream/.
@@ -305,4 +314,41 @@ def download(dest: str | Path | None = None, url: str = SENTEVAL_URL, archive: s
             report.installed.append(str(rel))
     log.info("installed %d file(s) under %s (%d kept, %d verified)", len(report.installed), target,
              len(report.kept), report.verified)
+    return report
+
+
+def download_cannot(dest: str | Path | None = None, url: str = CANNOT_URL, file: str | Path | None = None,
+                    verify: bool = True, force: bool = False, timeout: float = 30.0) -> DownloadReport:
+    """Install the CANNOT dataset as ``<dest>/cannot/cannot_dataset_v1.1.tsv`` (``file``: a copy fetched
+    elsewhere instead of ``url``). The file must read as CANNOT (``read_cannot``) and, unless
+    ``verify=False``, hold the published 77,376 rows. An installed file is kept unless ``force``."""
+    dest = install_root(dest)
+    target = dest / CANNOT_FILE
+    report = DownloadReport(dest, str(file or url))
+    if target.is_file() and not force:
+        report.kept.append(CANNOT_FILE)
+        log.info("kept %s (force to replace it)", target)
+        return report
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".sncse-download-", dir=target.parent) as tmp:
+        if file is not None:
+            src = Path(file)
+            if not src.is_file():
+                raise DataError("no such file", path=src)
+        else:
+            src = fetch(url, Path(tmp) / Path(CANNOT_FILE).name, timeout=timeout)
+        try:
+            rows = read_cannot(src)
+        except DataError as exc:
+            raise DataError(f"{report.source} is not the CANNOT dataset: {exc}") from None
+        if len(rows) != CANNOT_ROWS and verify:
+            raise DataError(f"{len(rows):,} rows, the published CANNOT file has {CANNOT_ROWS:,}; turn "
+                            "verification off to accept it", path=report.source, setting="verify")
+        report.archive_sha256 = sha256_file(src)
+        report.verified = len(rows)
+        staged = Path(tmp) / "staged.tsv"
+        shutil.copyfile(src, staged)
+        staged.replace(target)  # same folder: atomic
+    report.installed.append(CANNOT_FILE)
+    log.info("installed %s (%d rows, sha256 %s)", target, report.verified, report.archive_sha256)
     return report

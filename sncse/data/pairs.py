@@ -20,6 +20,9 @@ Bad rows (a missing column, a row with more fields than the header, a score that
 number, an empty sentence, a JSONL line that is not an object) raise ``DataError`` naming file and
 line; with ``skip_bad_rows=True`` they are skipped, counted (``PairsTask.skipped_rows``) and logged.
 Blank lines are not rows: they are skipped and counted in the log.
+
+The reading itself (:func:`read_rows`) is shared with other three-column files: a :class:`RowLayout` says
+which columns a row holds (``sncse.data.triplets`` reads anchor, positive, negative with it).
 """
 
 from __future__ import annotations
@@ -61,6 +64,22 @@ class PairsTask(STSTask):
 Columns = str | Sequence[str] | None
 
 
+@dataclass(frozen=True)
+class RowLayout:
+    """What one row of a three-column file holds: the columns' roles, the header names found without
+    being told, which columns are numbers (the others are sentences), and how to say so in a message."""
+
+    roles: tuple[str, str, str]
+    known: tuple[tuple[str, str, str], ...]
+    numeric: tuple[bool, bool, bool]
+    what: str  # "the two sentence columns and the score column"
+    example: str  # "text_a,text_b,label"
+
+
+PAIRS_LAYOUT = RowLayout(("sentence A", "sentence B", "score"), KNOWN_COLUMNS, (False, False, True),
+                         "the two sentence columns and the score column", "text_a,text_b,label")
+
+
 def pairs_task_name(path: str | Path) -> str:
     """The task name of a pairs file: its name without ``.gz`` and the extension (``dev.tsv`` -> ``dev``)."""
     name = Path(path).name
@@ -79,13 +98,13 @@ def detect_format(path: str | Path, first_line: str = "") -> str:
     return "tsv" if "\t" in first_line else "csv"
 
 
-def parse_columns(columns: Columns) -> tuple[str, str, str] | None:
+def parse_columns(columns: Columns, layout: RowLayout = PAIRS_LAYOUT) -> tuple[str, str, str] | None:
     """``"a,b,score"`` or ``("a", "b", "score")`` -> a 3-tuple of names (or 1-based positions)."""
     if columns is None:
         return None
     names = [c.strip() for c in (columns.split(",") if isinstance(columns, str) else columns)]
     if len(names) != 3 or not all(names):
-        raise DataError(f"columns must name three columns (sentence A, sentence B, score), got {columns!r}",
+        raise DataError(f"columns must name three columns ({', '.join(layout.roles)}), got {columns!r}",
                         setting="columns")
     positional = [n.isdigit() for n in names]
     if any(positional) and not all(positional):
@@ -96,15 +115,16 @@ def parse_columns(columns: Columns) -> tuple[str, str, str] | None:
     return names[0], names[1], names[2]
 
 
-class _Reader:
-    """Collects pairs from rows, raising or counting bad ones."""
+class RowReader:
+    """Collects the rows of a file, raising or counting bad ones: ``rows[i]`` is one row's three values
+    (sentences whitespace-normalised, numbers as float), ``lines[i]`` its line number."""
 
-    def __init__(self, path: Path, skip_bad_rows: bool):
+    def __init__(self, path: Path, layout: RowLayout, skip_bad_rows: bool):
         self.path = path
+        self.layout = layout
         self.skip_bad_rows = skip_bad_rows
-        self.s1: list[str] = []
-        self.s2: list[str] = []
-        self.gold: list[float] = []
+        self.rows: list[tuple[Any, Any, Any]] = []
+        self.lines: list[int] = []
         self.skipped: list[int] = []
         self.blank = 0
         self.csv_quoted = 0
@@ -115,25 +135,43 @@ class _Reader:
         self.skipped.append(line)
 
     def add(self, values: Sequence[Any], names: Sequence[str], line: int) -> None:
-        """One row's (sentence A, sentence B, score) values, checked."""
-        problem = _row_problem(values, names)
+        """One row's three values, checked."""
+        problem = _row_problem(values, names, self.layout)
         if problem:
             self.bad(problem, line)
             return
-        self.s1.append(" ".join(values[0].split()))
-        self.s2.append(" ".join(values[1].split()))
-        self.gold.append(_number(values[2]))  # type: ignore[arg-type]
+        row = [_number(v) if numeric else " ".join(v.split())
+               for v, numeric in zip(values, self.layout.numeric, strict=True)]
+        self.rows.append((row[0], row[1], row[2]))
+        self.lines.append(line)
+
+    def column(self, i: int) -> list[Any]:
+        return [r[i] for r in self.rows]
+
+    def log_counts(self) -> None:
+        """Log the skipped bad rows, blank lines and CSV-quoted TSV fields of the file."""
+        if self.skipped:
+            shown = ", ".join(map(str, self.skipped[:10])) + (" ..." if len(self.skipped) > 10 else "")
+            log.warning("%s: skipped %d bad row(s) (lines %s)", self.path, len(self.skipped), shown)
+        if self.blank:
+            log.info("%s: skipped %d blank line(s)", self.path, self.blank)
+        if self.csv_quoted:
+            log.warning("%s: %d row(s) hold CSV-quoted sentences; TSV fields are read literally (quotes kept): "
+                        "save the file as .csv if it was written with CSV quoting", self.path, self.csv_quoted)
 
 
-def _row_problem(values: Sequence[Any], names: Sequence[str]) -> str | None:
-    """What is wrong with a row's (sentence A, sentence B, score), or None."""
-    for value, name in zip(values[:2], names[:2], strict=True):
+def _row_problem(values: Sequence[Any], names: Sequence[str], layout: RowLayout) -> str | None:
+    """What is wrong with a row's three values, or None."""
+    for value, name, numeric in zip(values, names, layout.numeric, strict=True):
+        if numeric:
+            continue
         if not isinstance(value, str):
             return f"column {name!r} is not a string: {value!r}"
         if not value.strip():
             return f"empty sentence in column {name!r}"
-    if _number(values[2]) is None:
-        return f"score {values[2]!r} in column {names[2]!r} is not a number"
+    for value, name, numeric in zip(values, names, layout.numeric, strict=True):
+        if numeric and _number(value) is None:
+            return f"score {value!r} in column {name!r} is not a number"
     return None
 
 
@@ -152,12 +190,12 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _header_indexes(header: Sequence[str], wanted: tuple[str, str, str] | None, path: Path,
+def _header_indexes(header: Sequence[str], wanted: tuple[str, str, str] | None, layout: RowLayout, path: Path,
                     line: int) -> tuple[list[int], list[str]]:
-    """Positions and names of (sentence A, sentence B, score) in a header row."""
+    """Positions and names of the layout's three columns in a header row."""
     found = [h.strip() for h in header]
     lowered = [h.lower() for h in found]
-    candidates = [wanted] if wanted is not None else list(KNOWN_COLUMNS)
+    candidates = [wanted] if wanted is not None else list(layout.known)
     for cols in candidates:
         idx = []
         for c in cols:
@@ -172,10 +210,9 @@ def _header_indexes(header: Sequence[str], wanted: tuple[str, str, str] | None, 
         missing = [c for c in wanted if c.lower() not in lowered]
         raise DataError(f"the header has no column {', '.join(map(repr, missing))}; it has {shown}",
                         path=path, line=line, setting="columns")
-    known = " or ".join(",".join(c) for c in KNOWN_COLUMNS)
-    raise DataError(f"the header names none of {known}; it has {shown}. Name the two sentence columns and "
-                    "the score column with the columns setting (e.g. text_a,text_b,label)", path=path, line=line,
-                    setting="columns")
+    known = " or ".join(",".join(c) for c in layout.known)
+    raise DataError(f"the header names none of {known}; it has {shown}. Name {layout.what} with the columns "
+                    f"setting (e.g. {layout.example})", path=path, line=line, setting="columns")
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -214,7 +251,7 @@ def _delimited_rows(path: Path, fmt: str) -> Iterator[tuple[int, list[str]]]:
         yield start, row if any(f.strip() for f in row) else []
 
 
-def _read_delimited(reader: _Reader, fmt: str, wanted: tuple[str, str, str] | None) -> None:
+def _read_delimited(reader: RowReader, fmt: str, wanted: tuple[str, str, str] | None) -> None:
     positional = wanted is not None and all(c.isdigit() for c in wanted)
     idx: list[int] = [int(c) - 1 for c in wanted] if positional and wanted else []
     names: list[str] = [f"column {c}" for c in wanted] if positional and wanted else []
@@ -224,7 +261,7 @@ def _read_delimited(reader: _Reader, fmt: str, wanted: tuple[str, str, str] | No
             reader.blank += 1
             continue
         if not idx:  # the first row is the header
-            idx, names = _header_indexes(fields, wanted, reader.path, line)
+            idx, names = _header_indexes(fields, wanted, reader.layout, reader.path, line)
             width = len(fields)
             continue
         if len(fields) <= max(idx):
@@ -236,14 +273,15 @@ def _read_delimited(reader: _Reader, fmt: str, wanted: tuple[str, str, str] | No
             reader.bad(f"the row has {len(fields)} fields, the header {width} ({sep} inside a sentence?)", line)
             continue
         values = [fields[i] for i in idx]
-        if fmt == "tsv" and any(len(v) > 1 and v[0] == v[-1] == '"' and '""' in v for v in values[:2]):
+        texts = [v for v, numeric in zip(values, reader.layout.numeric, strict=True) if not numeric]
+        if fmt == "tsv" and any(len(v) > 1 and v[0] == v[-1] == '"' and '""' in v for v in texts):
             reader.csv_quoted += 1
         reader.add(values, names, line)
     if not idx:
         raise DataError("no header line (an empty file?)", path=reader.path)
 
 
-def _read_jsonl(reader: _Reader, wanted: tuple[str, str, str] | None) -> None:
+def _read_jsonl(reader: RowReader, wanted: tuple[str, str, str] | None) -> None:
     if wanted is not None and all(c.isdigit() for c in wanted):
         raise DataError("JSON Lines columns are keys, not positions", path=reader.path, setting="columns")
     names: list[str] | None = None
@@ -260,12 +298,31 @@ def _read_jsonl(reader: _Reader, wanted: tuple[str, str, str] | None) -> None:
             reader.bad(f"expected a JSON object, got {type(obj).__name__}", line)
             continue
         if names is None:
-            _, names = _header_indexes(list(obj), wanted, reader.path, line)
+            _, names = _header_indexes(list(obj), wanted, reader.layout, reader.path, line)
         missing = [n for n in names if n not in obj]
         if missing:
             reader.bad(f"missing column {', '.join(map(repr, missing))}", line)
             continue
         reader.add([obj[n] for n in names], names, line)
+
+
+def read_rows(path: str | Path, layout: RowLayout, columns: Columns = None,
+              skip_bad_rows: bool = False) -> RowReader:
+    """Read a three-column file (TSV, CSV or JSON Lines, see the module docstring) -> its checked rows.
+
+    ``columns``: the layout's three column names or 1-based positions; default: the first of the
+    layout's known header names the file has. Skipped rows, blank lines and quoting are logged.
+    """
+    path = Path(path)
+    fmt = detect_format(path, _first_line(path))
+    wanted = parse_columns(columns, layout)
+    reader = RowReader(path, layout, skip_bad_rows)
+    if fmt == "jsonl":
+        _read_jsonl(reader, wanted)
+    else:
+        _read_delimited(reader, fmt, wanted)
+    reader.log_counts()
+    return reader
 
 
 def load_pairs(path: str | Path, columns: Columns = None, skip_bad_rows: bool = False,
@@ -276,24 +333,10 @@ def load_pairs(path: str | Path, columns: Columns = None, skip_bad_rows: bool = 
     first of :data:`KNOWN_COLUMNS` the header has. ``limit`` keeps the first N pairs (smoke runs only).
     """
     path = Path(path)
-    fmt = detect_format(path, _first_line(path))
-    wanted = parse_columns(columns)
-    reader = _Reader(path, skip_bad_rows)
-    if fmt == "jsonl":
-        _read_jsonl(reader, wanted)
-    else:
-        _read_delimited(reader, fmt, wanted)
-    if reader.skipped:
-        shown = ", ".join(map(str, reader.skipped[:10])) + (" ..." if len(reader.skipped) > 10 else "")
-        log.warning("%s: skipped %d bad row(s) (lines %s)", path, len(reader.skipped), shown)
-    if reader.blank:
-        log.info("%s: skipped %d blank line(s)", path, reader.blank)
-    if reader.csv_quoted:
-        log.warning("%s: %d row(s) hold CSV-quoted sentences; TSV fields are read literally (quotes kept): "
-                    "save the file as .csv if it was written with CSV quoting", path, reader.csv_quoted)
-    if len(reader.gold) < 2:
-        raise DataError(f"{len(reader.gold)} scored pair(s); a correlation needs at least 2", path=path)
-    s1, s2, gold = reader.s1[:limit], reader.s2[:limit], reader.gold[:limit]
+    reader = read_rows(path, PAIRS_LAYOUT, columns, skip_bad_rows)
+    if len(reader.rows) < 2:
+        raise DataError(f"{len(reader.rows)} scored pair(s); a correlation needs at least 2", path=path)
+    s1, s2, gold = reader.column(0)[:limit], reader.column(1)[:limit], reader.column(2)[:limit]
     subset = STSSubset("all", s1, s2, np.asarray(gold, dtype=np.float64))
     return PairsTask(task=name or pairs_task_name(path), split=PAIRS_SPLIT, subsets=[subset], path=str(path),
                      skipped_rows=reader.skipped)

@@ -6,9 +6,10 @@ sets) and training corpora (``corpus/``). It is the first of:
 1. an explicit root (the ``root`` argument of the library functions; the CLI's ``--data-root``);
 2. ``$SNCSE_DATA``;
 3. ``./data`` when it exists: where ``sncse data download`` installs by default;
-4. the sample embedded in the package (``sncse/resources/sample``): STS-B dev and test and the first
-   2,000 lines of SimCSE's Wikipedia corpus, so that the main job runs on a fresh install with no data
-   and no network. The other evaluation sets (STS12-16, SICK-R, SNLI, transfer) are not in it.
+4. the sample embedded in the package (``sncse/resources/sample``): STS-B dev and test, the first
+   2,000 lines of SimCSE's Wikipedia corpus and the negation triplets (drawn from SICK), so that the
+   main job runs on a fresh install with no data and no network. The other evaluation sets (STS12-16,
+   SICK-R, SNLI, transfer) are not in it.
 
 The first time a process resolves a root it logs one line naming the source, so a user always sees
 whether a score came from the full sets or from the sample.
@@ -56,8 +57,8 @@ class DataSource:
             return f"data: {self.root} (from {ENV_DATA})"
         if self.kind == "downloaded":
             return f"data: {self.root} (./{DEFAULT_ROOT}, where `sncse data download` installs)"
-        return (f"data: the embedded sample ({self.root}: STS-B dev/test and the first 2,000 Wikipedia "
-                f"lines); for the full sets set {ENV_DATA} or run `sncse data download`")
+        return (f"data: the embedded sample ({self.root}: STS-B dev/test, the negation triplets and the first "
+                f"2,000 Wikipedia lines); for the full sets set {ENV_DATA} or run `sncse data download`")
 
 
 _announced: set[tuple[str, str]] = set()

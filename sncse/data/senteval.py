@@ -45,7 +45,8 @@ HOW_TO_GET = (f"run `sncse data download` (it also installs an archive fetched e
 def how_to_get(root: str | Path | None = None) -> str:
     """How to get missing evaluation data, worded for the root in use (the embedded sample holds STS-B only)."""
     if resolve_data_root(root).is_sample:
-        return f"the embedded sample holds only STS-B dev/test; for the other sets {HOW_TO_GET}"
+        return (f"the embedded sample holds only STS-B dev/test (and the negation triplets); for the other sets "
+                f"{HOW_TO_GET}")
     return HOW_TO_GET
 
 
@@ -195,6 +196,25 @@ def load_sts(task: str, split: str = "test", root: str | Path | None = None) -> 
     if want is not None and result.pairs != want:
         log.warning("%s/%s: %d pairs, the papers report %d", task, split, result.pairs, want)
     return result
+
+
+def load_sick_judgments(split: str, root: str | Path | None = None) -> list[tuple[str, str, str]]:
+    """SICK's (sentence A, sentence B, entailment judgment) rows of a split, in file order: the same file,
+    columns 2-3 and sentence normalisation as ``load_sts("sickr", split)``, with column 5 (``ENTAILMENT``,
+    ``CONTRADICTION`` or ``NEUTRAL``, the judgment of A -> B)."""
+    if split not in SICK_FILES:
+        raise DataError(f"sick split must be train|dev|test (dev = SICK_trial.txt), got {split!r}")
+    path = senteval_dir(root) / SICK_FILES[split]
+    _require([path], root)
+    rows = []
+    for i, line in enumerate(_text_mode_lines(path), start=1):
+        if i == 1 or not line.strip():
+            continue
+        fields = line.strip().split("\t")
+        if len(fields) < 5:
+            raise DataError(f"expected 5 tab-separated columns, got {len(fields)}", path=path, line=i)
+        rows.append((_norm(fields[1]), _norm(fields[2]), fields[4].strip()))
+    return rows
 
 
 def sts_files(task: str, split: str = "test", root: str | Path | None = None) -> list[Path]:

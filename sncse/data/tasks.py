@@ -62,7 +62,18 @@ TRANSFER_NAMES: dict[str, str] = {"mr": "MR", "cr": "CR", "subj": "SUBJ", "mpqa"
 EXPECTED_TRANSFER: dict[str, int] = {"mr": 10662, "cr": 3775, "subj": 10000, "mpqa": 10606,
                                      "sst2": 67349 + 872 + 1821, "trec": 5452 + 500, "mrpc": 4076 + 1725}
 
-DISPLAY_NAMES: dict[str, str] = {**STS_NAMES, **TRANSFER_NAMES}
+# ---------------------------------------------------------------------------------------- triplets
+# Triplet tasks: (anchor, positive, negative) rows scored by accuracy (cos(a, p) > cos(a, n)), never part
+# of the STS average. ``negation``: built from SICK's human entailment labels (sncse.data.triplets);
+# ``cannot``: the CANNOT negation dataset, after ``sncse data download --dataset cannot``.
+TRIPLET_TASKS: tuple[str, ...] = ("negation", "cannot")
+TRIPLET_NAMES: dict[str, str] = {"negation": "Negation (SICK)", "cannot": "CANNOT"}
+# Rows of each triplet task (None: not fixed here; CANNOT's count follows from its published file).
+EXPECTED_TRIPLETS: dict[str, int | None] = {"negation": 645, "cannot": None}
+# The triplet tasks ``all`` includes (CANNOT is an optional download).
+DEFAULT_TRIPLETS: tuple[str, ...] = ("negation",)
+
+DISPLAY_NAMES: dict[str, str] = {**STS_NAMES, **TRANSFER_NAMES, **TRIPLET_NAMES}
 
 
 def display_name(task: str) -> str:
@@ -81,11 +92,13 @@ MODES: tuple[str, ...] = choices(EvalMode)  # test | dev (the schema's eval.mode
 
 @dataclass
 class TaskPlan:
-    """What a task list asks for: STS tasks, transfer tasks, and whether to measure alignment/uniformity."""
+    """What a task list asks for: STS tasks, transfer tasks, triplet tasks, and whether to measure
+    alignment/uniformity."""
 
     sts: list[str] = field(default_factory=list)
     transfer: list[str] = field(default_factory=list)
     align: bool = False
+    triplets: list[str] = field(default_factory=list)
 
 
 def canonical(name: str) -> str:
@@ -107,9 +120,11 @@ def _check_mode(mode: str) -> None:
 def parse_tasks(spec: str | Sequence[str] | None, mode: str = "test") -> TaskPlan:
     """Parse a task list: groups (``sts``, ``transfer``, ``align``, ``all``) and task names, any case or alias.
 
-    ``sts`` is the 7 STS tasks in test mode and STS-B dev + SICK-R trial in dev mode. Duplicates are
-    dropped, first occurrence kept. An empty list, an unknown name or an STS task without a dev split
-    in dev mode raises :class:`~sncse.errors.SncseError` listing what is known.
+    ``sts`` is the 7 STS tasks in test mode and STS-B dev + SICK-R trial in dev mode; ``all`` adds the
+    transfer tasks, alignment and, in test mode, the :data:`DEFAULT_TRIPLETS`. Duplicates are dropped,
+    first occurrence kept. An empty list, an unknown name, or in dev mode an STS task without a dev split
+    or a triplet task (evaluation sets only: never for model selection) raises
+    :class:`~sncse.errors.SncseError` listing what is known.
     """
     _check_mode(mode)
     items = _items("sts" if spec is None else spec)
@@ -124,6 +139,8 @@ def parse_tasks(spec: str | Sequence[str] | None, mode: str = "test") -> TaskPla
             plan.transfer += list(TRANSFER_TASKS)
         if item in ("align", "all"):
             plan.align = True
+        if item == "all" and mode == "test":
+            plan.triplets += list(DEFAULT_TRIPLETS)
         if item in GROUPS:
             continue
         if item in STS_TASKS:
@@ -133,13 +150,25 @@ def parse_tasks(spec: str | Sequence[str] | None, mode: str = "test") -> TaskPla
             plan.sts.append(item)
         elif item in TRANSFER_TASKS:
             plan.transfer.append(item)
+        elif item in TRIPLET_TASKS:
+            if mode == "dev":
+                raise SncseError(f"{item} is an evaluation set with no dev split; it is never used to select "
+                                 "models (evaluate it in test mode)", setting="mode")
+            plan.triplets.append(item)
         else:
-            known = ", ".join([*GROUPS, *STS_TASKS, *TRANSFER_TASKS])
+            known = ", ".join([*GROUPS, *STS_TASKS, *TRANSFER_TASKS, *TRIPLET_TASKS])
             raise SncseError(f"unknown task {item!r}; known: {known}", setting="tasks")
     plan.sts = list(dict.fromkeys(plan.sts))
     plan.transfer = list(dict.fromkeys(plan.transfer))
+    plan.triplets = list(dict.fromkeys(plan.triplets))
     return plan
 
+
+
+def requested_tasks(spec: str | Sequence[str] | None, mode: str = "test", own_files: bool = False) -> TaskPlan:
+    """What an evaluation was asked for: :func:`parse_tasks` of ``spec``, except that with ``own_files``
+    (a user's pair or triplet files) and no ``spec`` it is those files alone (an empty plan)."""
+    return TaskPlan() if own_files and spec is None else parse_tasks(spec, mode)
 
 def sts_tasks(spec: str | Sequence[str] | None, mode: str = "test") -> list[str]:
     """STS task names only: ``None``, ``sts`` or ``all`` -> every STS task of ``mode``; else a list of names."""

@@ -26,6 +26,15 @@ are too few to resample).
 :func:`paired_bootstrap` takes :class:`~sncse.eval.pair_scores.PairScores`; :func:`compare_runs` reads
 them from run folders (``RUN/eval_test.pair_scores.json.gz``, written by ``sncse eval RUN
 --pair-scores ...``) or files. ``sncse analyze --compare A... --against B...`` calls it.
+
+Two more tests use the same draws-shared-by-every-run design:
+
+- :func:`compare_triplets`: triplet accuracy and margin (``sncse.eval.triplets``). Each resample draws
+  the triplet rows with replacement (one draw for every run), recomputes every run's accuracy (x100)
+  and mean margin on the drawn rows, averages each system's runs, and takes A - B.
+- :func:`compare_overlap`: Spearman within each word-overlap bin (``sncse.eval.overlap``): every run's
+  pairs of a task are split by the bins (:func:`~sncse.eval.overlap.split_by_overlap`) and each bin is
+  tested as a task of its own, drawn within subsets as above.
 """
 
 from __future__ import annotations
@@ -41,7 +50,9 @@ from scipy.stats import rankdata
 
 from ..data.tasks import STS_TASKS
 from ..errors import SncseError
-from .pair_scores import PairScores, TaskPairs, find_pair_scores, read_pair_scores
+from .overlap import OVERLAP_EDGES, bin_labels, overlap_task, split_by_overlap
+from .pair_scores import PairScores, TaskPairs, TripletRows, read_run_scores
+from .triplets import accuracy
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +101,13 @@ class Interval:
         return bool(self.low > 0 or self.high < 0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"estimate": self.estimate, "low": self.low, "high": self.high, "established": self.established}
+        return {"estimate": _finite(self.estimate), "low": _finite(self.low), "high": _finite(self.high),
+                "established": self.established}
+
+
+def _finite(value: float) -> float | None:
+    """NaN (a score undefined on too few pairs) as None, so that the JSON stays standard."""
+    return None if np.isnan(value) else value
 
 
 @dataclass
@@ -125,8 +142,9 @@ class Comparison:
                 f"[{d.low:+.2f}, {d.high:+.2f}]: {better} is better than {worse} (established)")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": {"name": self.names[0], "runs": self.runs[0], "scores": self.scores["a"]},
-                "b": {"name": self.names[1], "runs": self.runs[1], "scores": self.scores["b"]},
+        scores = {k: {t: _finite(v) for t, v in self.scores[k].items()} for k in ("a", "b")}
+        return {"a": {"name": self.names[0], "runs": self.runs[0], "scores": scores["a"]},
+                "b": {"name": self.names[1], "runs": self.runs[1], "scores": scores["b"]},
                 "tasks": self.tasks, "pairs": self.pairs,
                 "diff": {k: v.to_dict() for k, v in self.diff.items()},
                 "established": self.avg.established, "p_value": self.p_value, "verdict": self.verdict(),
@@ -201,6 +219,24 @@ def resampled_scores(runs: Sequence[PairScores], tasks: Sequence[str], resamples
     return out
 
 
+def interval(values: np.ndarray, confidence: float) -> Interval:
+    """``values[0]`` (the estimate on the test set as it is) with the percentile interval of ``values[1:]``
+    (the resamples; non-finite ones dropped)."""
+    boot = values[1:]
+    boot = boot[np.isfinite(boot)]
+    if len(boot) == 0:
+        return Interval(float(values[0]), float("nan"), float("nan"))
+    lo, hi = np.quantile(boot, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return Interval(float(values[0]), float(lo), float(hi))
+
+
+def p_value(values: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of ``values[0]`` (see :class:`Comparison`)."""
+    boot = values[1:]
+    other_side = (boot <= 0).sum() if values[0] > 0 else (boot >= 0).sum()
+    return float(min(1.0, 2 * (other_side + 1) / (len(boot) + 1)))
+
+
 def comparison(scores_a: np.ndarray, scores_b: np.ndarray, tasks: Sequence[str], *, names: tuple[str, str],
                runs: tuple[list[str], list[str]], pairs: dict[str, int], resamples: int, confidence: float,
                seed: int) -> Comparison:
@@ -209,25 +245,12 @@ def comparison(scores_a: np.ndarray, scores_b: np.ndarray, tasks: Sequence[str],
     sys_b = scores_b.mean(axis=0)
     diff_tasks = sys_a - sys_b
     diff_avg = diff_tasks.mean(axis=0)
-    lo_q, hi_q = (1 - confidence) / 2, (1 + confidence) / 2
-
-    def interval(values: np.ndarray) -> Interval:
-        boot = values[1:]
-        boot = boot[np.isfinite(boot)]
-        if len(boot) == 0:
-            return Interval(float(values[0]), float("nan"), float("nan"))
-        lo, hi = np.quantile(boot, [lo_q, hi_q])
-        return Interval(float(values[0]), float(lo), float(hi))
-
-    diff = {t: interval(diff_tasks[i]) for i, t in enumerate(tasks)}
-    diff["avg"] = interval(diff_avg)
-    boot = diff_avg[1:]
-    other_side = (boot <= 0).sum() if diff_avg[0] > 0 else (boot >= 0).sum()
-    p_value = float(min(1.0, 2 * (other_side + 1) / (resamples + 1)))
+    diff = {t: interval(diff_tasks[i], confidence) for i, t in enumerate(tasks)}
+    diff["avg"] = interval(diff_avg, confidence)
     means = {k: {**{t: float(m[i, 0]) for i, t in enumerate(tasks)}, "avg": float(m[:, 0].mean())}
              for k, m in (("a", sys_a), ("b", sys_b))}
     return Comparison(names=names, tasks=list(tasks), runs=runs, scores=means, diff=diff, resamples=resamples,
-                      confidence=confidence, seed=seed, p_value=p_value, pairs=dict(pairs))
+                      confidence=confidence, seed=seed, p_value=p_value(diff_avg), pairs=dict(pairs))
 
 
 def paired_bootstrap(a: Sequence[PairScores], b: Sequence[PairScores], *, names: tuple[str, str] = ("A", "B"),
@@ -258,32 +281,160 @@ def compare_systems(systems: dict[str, Sequence[PairScores]], pairs: Sequence[tu
     draws are shared), then each ``(a, b)`` of ``pairs`` is :func:`comparison` of its slices. Each
     result equals ``paired_bootstrap(systems[a], systems[b], ...)`` with the same arguments."""
     _check_args(resamples, confidence)
-    names = list(dict.fromkeys(n for pair in pairs for n in pair))
-    unknown = [n for n in names if not systems.get(n)]
-    if unknown:
-        raise SncseError(f"no runs for system {unknown[0]!r}")
-    runs = [r for n in names for r in systems[n]]
+    _, runs, where = _system_runs(systems, pairs)
     order = shared_tasks(runs, tasks)
     scores = resampled_scores(runs, order, resamples, seed)
     labels = [_label(s, i) for i, s in enumerate(runs)]
-    where, start = {}, 0
-    for n in names:
-        where[n] = slice(start, start + len(systems[n]))
-        start += len(systems[n])
     sizes = {t: runs[0].tasks[t].pairs for t in order}
     return [comparison(scores[where[a]], scores[where[b]], order, names=(a, b),
                        runs=(labels[where[a]], labels[where[b]]), pairs=sizes, resamples=resamples,
                        confidence=confidence, seed=seed) for a, b in pairs]
 
 
+def _system_runs(systems: dict[str, Sequence[PairScores]], pairs: Sequence[tuple[str, str]]
+                 ) -> tuple[list[str], list[PairScores], dict[str, slice]]:
+    """The systems named in ``pairs`` (first-seen order), their runs in one list, and each one's slice of it."""
+    names = list(dict.fromkeys(n for pair in pairs for n in pair))
+    unknown = [n for n in names if not systems.get(n)]
+    if unknown:
+        raise SncseError(f"no runs for system {unknown[0]!r}")
+    runs = [r for n in names for r in systems[n]]
+    where, start = {}, 0
+    for n in names:
+        where[n] = slice(start, start + len(systems[n]))
+        start += len(systems[n])
+    return names, runs, where
+
+
+def compare_overlap(systems: dict[str, Sequence[PairScores]], pairs: Sequence[tuple[str, str]], *,
+                    tasks: Sequence[str] = ("stsb", "sickr"), root: str | Path | None = None,
+                    edges: Sequence[float] = OVERLAP_EDGES, resamples: int = 1000, confidence: float = 0.95,
+                    seed: int = 0) -> list[Comparison]:
+    """:func:`compare_systems` within the word-overlap bins of ``tasks``: each result's tasks are the bins
+    (``stsb@>=0.7``, ...; its ``avg`` is their unweighted mean, of little use). The sentences are read from
+    the data root (``root``) to compute the overlaps."""
+    names, _, _ = _system_runs(systems, pairs)
+    split = {n: [split_by_overlap(s, tasks, root, edges) for s in systems[n]] for n in names}
+    runs = [r for n in names for r in split[n]]
+    every_bin = [overlap_task(t, label) for t in tasks for label in bin_labels(edges)]
+    bins = [b for b in every_bin if all(b in r.tasks for r in runs)]
+    return compare_systems(split, pairs, tasks=bins, resamples=resamples, confidence=confidence, seed=seed)
+
+
+@dataclass
+class TripletComparison:
+    """System A minus system B on one triplet set: accuracy (x100) and mean margin, with intervals."""
+
+    names: tuple[str, str]
+    task: str
+    runs: tuple[list[str], list[str]]
+    rows: int
+    scores: dict[str, dict[str, float]]  # "a"/"b" -> "accuracy"/"margin" -> mean over the system's runs
+    diff: dict[str, Interval]  # "accuracy"/"margin" -> A - B
+    resamples: int
+    confidence: float
+    seed: int
+    p_value: float  # of the accuracy difference
+
+    def verdict(self) -> str:
+        a, b = self.names
+        d = self.diff["accuracy"]
+        head = (f"{a} - {b} = {d.estimate:+.2f} points of {self.task} accuracy, {100 * self.confidence:g}% interval "
+                f"[{d.low:+.2f}, {d.high:+.2f}]")
+        if not d.established:
+            return head + " contains 0: not established"
+        better, worse = (a, b) if d.estimate > 0 else (b, a)
+        return head + f": {better} is more accurate than {worse} (established)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"a": {"name": self.names[0], "runs": self.runs[0], "scores": self.scores["a"]},
+                "b": {"name": self.names[1], "runs": self.runs[1], "scores": self.scores["b"]},
+                "task": self.task, "rows": self.rows, "diff": {k: v.to_dict() for k, v in self.diff.items()},
+                "established": self.diff["accuracy"].established, "p_value": self.p_value,
+                "verdict": self.verdict(),
+                "method": "paired bootstrap over triplet rows, seeds' scores averaged per resample",
+                "resamples": self.resamples, "confidence": self.confidence, "seed": self.seed}
+
+
+def resampled_triplets(runs: Sequence[TripletRows], resamples: int = 1000, seed: int = 0) -> np.ndarray:
+    """Accuracy x100 (``[:, 0]``) and mean margin (``[:, 1]``) of every run on its rows as they are
+    (``[..., 0]``) and on each of ``resamples`` draws of the rows with replacement, the same draws for
+    every run: shape (runs, 2, resamples + 1). All runs must hold the same number of rows."""
+    sizes = {r.rows for r in runs}
+    if len(sizes) != 1:
+        raise SncseError(f"the runs were scored on different triplet sets ({', '.join(map(str, sorted(sizes)))} "
+                         "rows); a paired test needs the same rows")
+    (n,) = sizes
+    rng = np.random.default_rng(seed)
+    correct = np.stack([r.cos_pos > r.cos_neg for r in runs]).astype(np.float64)
+    margin = np.stack([r.cos_pos - r.cos_neg for r in runs])
+    out = np.empty((len(runs), 2, resamples + 1))
+    out[:, 0, 0] = [accuracy(r.cos_pos, r.cos_neg) for r in runs]
+    out[:, 1, 0] = margin.mean(axis=1)
+    chunk = max(1, CHUNK_VALUES // max(n, 1))
+    for start in range(0, resamples, chunk):
+        rows = min(chunk, resamples - start)
+        idx = rng.integers(0, n, size=(rows, n))
+        for r in range(len(runs)):
+            out[r, 0, 1 + start:1 + start + rows] = 100.0 * correct[r][idx].mean(axis=1)
+            out[r, 1, 1 + start:1 + start + rows] = margin[r][idx].mean(axis=1)
+    return out
+
+
+def compare_triplets(systems: dict[str, Sequence[PairScores]], pairs: Sequence[tuple[str, str]], *,
+                     task: str = "negation", resamples: int = 1000, confidence: float = 0.95,
+                     seed: int = 0) -> list[TripletComparison]:
+    """Each ``(a, b)`` of ``pairs``: system a minus system b on the triplet set ``task`` (every run must hold
+    its rows, ``PairScores.triplets``), accuracy and margin, by a paired bootstrap over the rows."""
+    _check_args(resamples, confidence)
+    _, runs, where = _system_runs(systems, pairs)
+    labels = [_label(s, i) for i, s in enumerate(runs)]
+    lacking = [lab for s, lab in zip(runs, labels, strict=True) if task not in s.triplets]
+    if lacking:
+        raise SncseError(f"{lacking[0]} holds no per-row scores for the triplet set {task!r}", setting="tasks")
+    scores = resampled_triplets([s.triplets[task] for s in runs], resamples, seed)
+    out = []
+    for a, b in pairs:
+        sys_a, sys_b = scores[where[a]].mean(axis=0), scores[where[b]].mean(axis=0)  # (2, resamples + 1)
+        d = sys_a - sys_b
+        out.append(TripletComparison(
+            names=(a, b), task=task, runs=(labels[where[a]], labels[where[b]]), rows=runs[0].triplets[task].rows,
+            scores={k: {"accuracy": float(m[0, 0]), "margin": float(m[1, 0])} for k, m in (("a", sys_a), ("b", sys_b))},
+            diff={"accuracy": interval(d[0], confidence), "margin": interval(d[1], confidence)},
+            resamples=resamples, confidence=confidence, seed=seed, p_value=p_value(d[0])))
+    return out
+
+
 def compare_runs(a: Sequence[str | Path], b: Sequence[str | Path], *, names: tuple[str, str] | None = None,
                  mode: str = "test", **kwargs: Any) -> Comparison:
     """:func:`paired_bootstrap` of run folders or per-pair score files (``find_pair_scores``)."""
-    sa = [read_pair_scores(find_pair_scores(t, mode)) for t in a]
-    sb = [read_pair_scores(find_pair_scores(t, mode)) for t in b]
+    sa = [read_run_scores(t, mode) for t in a]
+    sb = [read_run_scores(t, mode) for t in b]
     if names is None:
         names = (_common_name(a), _common_name(b))
     return paired_bootstrap(sa, sb, names=names, **kwargs)
+
+
+def compare_folders(a: Sequence[str | Path], b: Sequence[str | Path], *, tasks: Sequence[str] | None = None,
+                    overlap: bool = False, root: str | Path | None = None, mode: str = "test",
+                    resamples: int = 1000, confidence: float = 0.95,
+                    seed: int = 0) -> tuple[Comparison, list[TripletComparison]]:
+    """What ``sncse analyze --compare A --against B`` reports: :func:`compare_runs` (or, with ``overlap``,
+    :func:`compare_overlap` on ``tasks``, default STS-B and SICK-R), and :func:`compare_triplets` on every
+    triplet set all the runs hold (:func:`~sncse.eval.pair_scores.read_run_scores`)."""
+    sa = [read_run_scores(t, mode) for t in a]
+    sb = [read_run_scores(t, mode) for t in b]
+    names = (_common_name(a), _common_name(b))
+    if names[0] == names[1]:
+        names = (names[0] + " (A)", names[1] + " (B)")
+    systems = {names[0]: sa, names[1]: sb}
+    kwargs: dict[str, Any] = {"resamples": resamples, "confidence": confidence, "seed": seed}
+    if overlap:
+        cmp = compare_overlap(systems, [names], tasks=tasks or ("stsb", "sickr"), root=root, **kwargs)[0]
+    else:
+        cmp = paired_bootstrap(sa, sb, names=names, tasks=tasks, **kwargs)
+    shared = sorted(set.intersection(*(set(r.triplets) for r in sa + sb)))
+    return cmp, [compare_triplets(systems, [names], task=t, **kwargs)[0] for t in shared]
 
 
 def _common_name(targets: Sequence[str | Path]) -> str:

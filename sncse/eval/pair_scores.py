@@ -1,4 +1,5 @@
-"""Per-pair scores of an STS evaluation: the cosine and the gold score of every test pair.
+"""Per-pair scores of an evaluation: the cosine and the gold score of every STS test pair, and the two
+cosines of every triplet row.
 
 A task's Spearman says how well a system ranks the pairs; whether system A ranks them better than
 system B *on this test set by more than chance* needs the pairs themselves (a paired test,
@@ -12,7 +13,11 @@ File (gzip-compressed JSON, ``SCHEMA`` 1)::
      "limit": null, "cosine_decimals": 6,
      "tasks": {"sts12": {"split": "test", "subsets": {"MSRpar": 750, ...},   # pair counts, file order
                          "gold": [...], "cosine": [...]},                   # subsets concatenated
-               ...}}
+               ...},
+     "triplets": {"negation": {"cos_pos": [...], "cos_neg": [...]}, ...}}   # only when triplets were scored
+
+``tasks`` is empty for an evaluation of triplets alone (a run's ``eval_triplets.pair_scores.json.gz``,
+:func:`read_run_scores` adds it to the run's STS scores).
 
 About 150 KB for the 18,850 pairs of the 7 STS test sets. A run's file is
 ``RUN/eval_<mode>.pair_scores.json.gz`` (:func:`sncse.eval.results.pair_scores_path`).
@@ -30,7 +35,7 @@ import numpy as np
 
 from ..errors import DataError, SncseError
 from ..io import atomic_write
-from .results import pair_scores_path
+from .results import TRIPLETS_MODE, pair_scores_path
 
 SCHEMA = 1
 KIND = "sncse-pair-scores"
@@ -71,8 +76,28 @@ class TaskPairs:
 
 
 @dataclass
+class TripletRows:
+    """One triplet set's rows: cos(anchor, positive) and cos(anchor, negative), in row order."""
+
+    task: str
+    cos_pos: np.ndarray
+    cos_neg: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.cos_pos = np.asarray(self.cos_pos, dtype=np.float64)
+        self.cos_neg = np.asarray(self.cos_neg, dtype=np.float64)
+        if self.cos_pos.shape != self.cos_neg.shape or self.cos_pos.ndim != 1:
+            raise SncseError(f"{self.task}: {len(self.cos_pos)} positive but {len(self.cos_neg)} negative cosines")
+
+    @property
+    def rows(self) -> int:
+        return len(self.cos_pos)
+
+
+@dataclass
 class PairScores:
-    """One evaluation's per-pair scores: ``tasks[name]`` -> :class:`TaskPairs`."""
+    """One evaluation's per-pair scores: ``tasks[name]`` -> :class:`TaskPairs`, ``triplets[name]`` ->
+    :class:`TripletRows`."""
 
     tasks: dict[str, TaskPairs]
     model: str | None = None
@@ -80,26 +105,40 @@ class PairScores:
     mode: str = "test"
     limit: int | None = None
     path: Path | None = None
+    triplets: dict[str, TripletRows] = field(default_factory=dict)
 
     @classmethod
-    def from_sts(cls, sts: dict[str, Any], model: str | None = None, pooler: str | None = None) -> PairScores:
-        """From :func:`sncse.eval.sts.evaluate_sts` run with ``keep_pairs=True``."""
+    def from_sts(cls, sts: dict[str, Any] | None, model: str | None = None, pooler: str | None = None,
+                 triplets: dict[str, Any] | None = None) -> PairScores:
+        """From :func:`sncse.eval.sts.evaluate_sts` run with ``keep_pairs=True`` and/or
+        :func:`sncse.eval.triplets.evaluate_triplets` run with ``keep_rows=True``."""
         tasks = {}
-        for name, r in sts["tasks"].items():
+        for name, r in (sts or {}).get("tasks", {}).items():
             if "pair_scores" not in r:
                 raise SncseError(f"{name}: the evaluation kept no per-pair scores (keep_pairs)")
             p = r["pair_scores"]
             tasks[name] = TaskPairs(name, p["gold"], p["cosine"], {k: v["pairs"] for k, v in r["subsets"].items()},
                                     r.get("split", "test"))
-        return cls(tasks, model=model, pooler=pooler, mode=sts.get("mode", "test"), limit=sts.get("limit"))
+        rows = {}
+        for name, r in (triplets or {}).get("tasks", {}).items():
+            if "row_scores" not in r:
+                raise SncseError(f"{name}: the evaluation kept no per-row scores (keep_rows)")
+            rows[name] = TripletRows(name, r["row_scores"]["cos_pos"], r["row_scores"]["cos_neg"])
+        sts = sts or {}
+        return cls(tasks, model=model, pooler=pooler, mode=sts.get("mode", "test"), limit=sts.get("limit"),
+                   triplets=rows)
 
     def to_dict(self) -> dict[str, Any]:
         from .sts import COSINE_DECIMALS
 
-        return {"schema": SCHEMA, "kind": KIND, "model": self.model, "pooler": self.pooler, "mode": self.mode,
-                "limit": self.limit, "cosine_decimals": COSINE_DECIMALS,
-                "tasks": {t: {"split": p.split, "subsets": p.subsets, "gold": p.gold.tolist(),
-                              "cosine": p.cosine.tolist()} for t, p in self.tasks.items()}}
+        out = {"schema": SCHEMA, "kind": KIND, "model": self.model, "pooler": self.pooler, "mode": self.mode,
+               "limit": self.limit, "cosine_decimals": COSINE_DECIMALS,
+               "tasks": {t: {"split": p.split, "subsets": p.subsets, "gold": p.gold.tolist(),
+                             "cosine": p.cosine.tolist()} for t, p in self.tasks.items()}}
+        if self.triplets:
+            out["triplets"] = {t: {"cos_pos": r.cos_pos.tolist(), "cos_neg": r.cos_neg.tolist()}
+                               for t, r in self.triplets.items()}
+        return out
 
 
 def write_pair_scores(path: str | Path, scores: PairScores) -> Path:
@@ -130,10 +169,11 @@ def read_pair_scores(path: str | Path) -> PairScores:
     try:
         tasks = {t: TaskPairs(t, v["gold"], v["cosine"], dict(v.get("subsets") or {}), v.get("split", "test"))
                  for t, v in obj["tasks"].items()}
-    except (KeyError, TypeError, ValueError, SncseError) as exc:
+        triplets = {t: TripletRows(t, v["cos_pos"], v["cos_neg"]) for t, v in (obj.get("triplets") or {}).items()}
+    except (KeyError, TypeError, ValueError, AttributeError, SncseError) as exc:
         raise DataError(f"malformed task entry ({exc})", path=path) from None
     return PairScores(tasks, model=obj.get("model"), pooler=obj.get("pooler"), mode=obj.get("mode", "test"),
-                      limit=obj.get("limit"), path=path)
+                      limit=obj.get("limit"), path=path, triplets=triplets)
 
 
 def find_pair_scores(target: str | Path, mode: str = "test") -> Path:
@@ -149,3 +189,14 @@ def find_pair_scores(target: str | Path, mode: str = "test") -> Path:
     if not p.is_file():
         raise DataError("no such file or run folder", path=p)
     return p
+
+
+def read_run_scores(target: str | Path, mode: str = "test") -> PairScores:
+    """:func:`read_pair_scores` of :func:`find_pair_scores`; for a run folder, with the triplet rows of its
+    ``eval_triplets.pair_scores.json.gz`` added when it has one (``sncse eval RUN --tasks negation``)."""
+    scores = read_pair_scores(find_pair_scores(target, mode))
+    extra = pair_scores_path(target, TRIPLETS_MODE)
+    if Path(target).is_dir() and extra.is_file():
+        for name, rows in read_pair_scores(extra).triplets.items():
+            scores.triplets.setdefault(name, rows)
+    return scores

@@ -13,6 +13,8 @@ Schema (``SCHEMA_VERSION`` 1)::
       "avg": 76.25,                      # mean of the built-in STS task "spearman" values (null if none)
       "transfer": {"protocol", "tasks": {"mr": {"acc", "devacc", "ndev", "ntest", ...}}, "avg"},   # optional
       "align": {"align", "uniform", "positive_pairs", "sentences", ...},                            # optional
+      "triplets": {"protocol", "tasks": {"negation": {"accuracy", "margin", "cos_pos", "cos_neg",   # optional
+                                                       "rows", "source"}, "<file stem>": {...}}},
       "published": [{"name", "source", "where", "published": true, "scores", "avg"}, ...],
       "meta": {"sentences", "encode_seconds", "seconds", "device", "precision", "batch_size", "sncse_version",
                "created"}
@@ -21,7 +23,8 @@ Schema (``SCHEMA_VERSION`` 1)::
 ``meta.precision`` is what the encoder computed in: ``fp32``, ``bf16`` or ``fp16`` (``sncse.amp``), or an
 ONNX graph's quantization (``int8``); null for an encoder that does not say.
 
-All correlations and accuracies are x100. ``spearman`` of STS12-16 is the "all" aggregation.
+All correlations and accuracies are x100. ``spearman`` of STS12-16 is the "all" aggregation. Triplet
+sets (``sncse.eval.triplets``) are never part of ``avg``.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..data.tasks import MTEB_NAMES, expected_pairs
+from ..data.tasks import MTEB_NAMES, TaskPlan, expected_pairs
 from ..io import write_json
 
 SCHEMA_VERSION = 1
@@ -58,12 +61,13 @@ def _clean(value: Any) -> Any:
 
 def build_result(model: str, pooler: str | None, mode: str, sts: dict[str, Any] | None = None,
                  transfer: dict[str, Any] | None = None, align: dict[str, Any] | None = None,
-                 published: list[dict[str, Any]] | None = None, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+                 published: list[dict[str, Any]] | None = None, meta: dict[str, Any] | None = None,
+                 triplets: dict[str, Any] | None = None) -> dict[str, Any]:
     """Assemble the result dictionary (NaN -> null)."""
     import sncse
 
     protocols = [p for p in ((sts or {}).get("protocol"), (transfer or {}).get("protocol"),
-                             (align or {}).get("protocol")) if p]
+                             (align or {}).get("protocol"), (triplets or {}).get("protocol")) if p]
     result: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "model": model,
@@ -77,6 +81,8 @@ def build_result(model: str, pooler: str | None, mode: str, sts: dict[str, Any] 
         result["transfer"] = transfer
     if align is not None:
         result["align"] = align
+    if triplets is not None:
+        result["triplets"] = {"protocol": triplets.get("protocol"), "tasks": triplets["tasks"]}
     result["published"] = published or []
     info = {"sncse_version": getattr(sncse, "__version__", None),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
@@ -92,14 +98,35 @@ def eval_result_path(run_dir: str | Path, mode: str = "test") -> Path:
     return Path(run_dir) / f"eval_{mode}.json"
 
 
+#: the ``mode`` of a run's result file that holds triplet sets alone (``RUN/eval_triplets.json``)
+TRIPLETS_MODE = "triplets"
+#: the ``mode`` of a run's result file that holds a user's pair files (``RUN/eval_pairs.json``)
+PAIRS_MODE = "pairs"
+
+
+def result_file_mode(plan: TaskPlan, mode: str, pairs: bool = False) -> str:
+    """Which ``RUN/eval_<mode>.json`` an ``sncse eval RUN`` of ``plan`` (:func:`sncse.data.tasks.requested_tasks`)
+    goes to, known before it runs: ``mode`` when it asks for a built-in STS task, transfer or alignment;
+    else ``pairs`` when a user's pair files are scored, ``triplets`` when only triplet sets are, so that
+    such a result never replaces the run's STS result."""
+    if plan.sts or plan.transfer or plan.align:
+        return mode
+    return PAIRS_MODE if pairs else TRIPLETS_MODE
+
 def pair_scores_path(run_dir: str | Path, mode: str = "test") -> Path:
     """Where a run's per-pair scores are kept, beside its result: ``RUN/eval_<mode>.pair_scores.json.gz``
     (``sncse.eval.pair_scores``)."""
     return Path(run_dir) / f"eval_{mode}.pair_scores.json.gz"
 
 
-#: glob patterns of every file ``sncse eval`` keeps in a run directory (any mode, ``eval_pairs.json``
-#: included), from the two name builders above
+def overlap_result_path(run_dir: str | Path, mode: str = "test") -> Path:
+    """Where a run's STS-by-word-overlap breakdown is kept (``sncse analyze RUN --overlap --json ...``):
+    ``RUN/eval_<mode>.overlap.json``."""
+    return Path(run_dir) / f"eval_{mode}.overlap.json"
+
+
+#: glob patterns of every file ``sncse eval`` keeps in a run directory (any mode; ``eval_pairs.json``,
+#: ``eval_triplets.json`` and ``eval_test.overlap.json`` included), from the name builders above
 RUN_EVAL_PATTERNS = (eval_result_path(".", "*").name, pair_scores_path(".", "*").name)
 
 

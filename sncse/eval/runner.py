@@ -2,10 +2,11 @@
 
 Task specification (comma-separated, case-insensitive; parsed by :func:`sncse.data.tasks.parse_tasks`):
 ``sts`` (the 7 STS tasks; in dev mode STS-B dev + SICK-R trial), ``transfer`` (the 7 SentEval transfer
-tasks), ``align`` (alignment/uniformity on STS-B), ``all`` (all three), or single task names
-(``sts12``..``sts16``, ``stsb``, ``sickr``, ``mr``, ``cr``, ``subj``, ``mpqa``, ``sst2``, ``trec``, ``mrpc``).
-A user's own scored pair files (``pairs``) are scored as STS tasks named after each file's stem; with
-``pairs`` and no ``tasks``, only those files are evaluated.
+tasks), ``align`` (alignment/uniformity on STS-B), ``all`` (all three and the ``negation`` triplets), or
+single task names (``sts12``..``sts16``, ``stsb``, ``sickr``, ``mr``, ``cr``, ``subj``, ``mpqa``, ``sst2``,
+``trec``, ``mrpc``, and the triplet tasks ``negation`` and ``cannot``). A user's own scored pair files
+(``pairs``) are scored as STS tasks named after each file's stem, triplet files (``triplets``) as triplet
+sets named the same way; with files and no ``tasks``, only those files are evaluated.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.schema import AmpMode
-from ..data.tasks import TaskPlan, parse_tasks
+from ..data.tasks import TaskPlan, requested_tasks
 from ..errors import SncseError
 from ..outputs import PathPlan
 from .published import PUBLISHED_STS, PUBLISHED_TRANSFER, as_dict
@@ -27,10 +28,14 @@ log = logging.getLogger(__name__)
 
 def check_data(plan: TaskPlan, mode: str = "test", root: str | Path | None = None) -> None:
     """Fail early, before loading a model, with every missing file of the plan listed."""
+    from ..data.check import triplet_files
     from ..data.root import SAMPLE_STS, resolve_data_root
     from ..data.senteval import HOW_TO_GET, describe_missing, how_to_get, sts_files, transfer_files
     from ..data.tasks import split_for
+    from ..data.triplets import require_cannot
 
+    if "cannot" in plan.triplets:
+        require_cannot(root)
     if resolve_data_root(root).is_sample:
         lacking = [t for t in plan.sts if split_for(t, mode) not in SAMPLE_STS.get(t, ())] + plan.transfer
         if plan.align:
@@ -48,6 +53,8 @@ def check_data(plan: TaskPlan, mode: str = "test", root: str | Path | None = Non
     if plan.align:
         for split in ("train", "dev", "test"):
             files += sts_files("stsb", split, root=root)
+    for t in plan.triplets:
+        files += triplet_files(t, root)
     missing = [p for p in dict.fromkeys(files) if not p.is_file()]
     if missing:
         raise SncseError(f"evaluation data missing: {describe_missing(missing, root)}; {how_to_get(root)} "
@@ -79,33 +86,46 @@ def run_eval(
     pair_scores: str | Path | None = None,
     amp: AmpMode = "off",
     paths: PathPlan | None = None,
+    triplets: list[str | Path] | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` (a path/name for ``sncse.load``, ONNX exports included, or a loaded encoder) -> result dict.
 
     ``pairs``: scored pair files (``sncse.data.pairs.load_pairs`` with ``columns``/``skip_bad_rows``),
-    each reported as task ``<file stem>``. ``pair_scores``: also write every STS pair's cosine and gold
-    score there (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on). ``amp``: the
+    each reported as task ``<file stem>``; ``triplets``: triplet files (``sncse.data.triplets.read_triplets``,
+    the same ``columns``/``skip_bad_rows``), each reported under ``triplets`` as ``<file stem>``.
+    ``pair_scores``: also write every STS pair's cosine and gold score, and every triplet row's two
+    cosines, there (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on). ``amp``: the
     precision of the encoder's forward (:mod:`sncse.amp`): ``off`` (fp32, as the papers' numbers) by
-    default; ``meta.precision`` of the result records what ran. ``paths``:
-    the caller's plan of paths (its own outputs), checked with the evaluation's before any work.
+    default; ``meta.precision`` of the result records what ran. ``paths``: the caller's plan of paths
+    (its own outputs), checked with the evaluation's before any work.
     """
     from .. import load
+    from ..data.triplets import triplet_task
     from ..encoders.resolve import read_model
     from .alignment import evaluate_alignment
     from .pairs import evaluate_pairs, load_pair_files, merge_into_sts
     from .sts import encoder_embedder, evaluate_sts
     from .transfer import evaluate_transfer
+    from .triplets import evaluate_triplets, load_triplet_files
 
-    plan = TaskPlan() if pairs and tasks is None else parse_tasks(tasks, mode)
-    if pair_scores is not None and not plan.sts:
-        raise SncseError("per-pair scores are kept for STS tasks only; the tasks requested hold none",
+    plan = requested_tasks(tasks, mode, own_files=bool(pairs or triplets))
+    if pair_scores is not None and not plan.sts and not plan.triplets and not triplets:
+        raise SncseError("per-pair scores are kept for STS and triplet tasks only; the tasks requested hold none",
                          setting="tasks")
+    if columns is not None and pairs and triplets:
+        raise SncseError("the columns setting names the columns of one kind of file; score pair files and "
+                         "triplet files in separate runs", setting="columns")
     check_data(plan, mode, root)
     files = read_model(paths or PathPlan(), model).write(pair_scores, "the per-pair scores")
     for p in pairs or []:
         files.read(p, "a pairs file")
+    for p in triplets or []:
+        files.read(p, "a triplets file")
     files.check()
     own = load_pair_files(pairs or [], columns, skip_bad_rows, reserved=plan.sts, limit=limit)
+    own_triplets = [t.head(limit) for t in load_triplet_files(triplets or [], columns, skip_bad_rows,
+                                                              reserved=plan.triplets)]
+    triplet_sets = [triplet_task(t, root).head(limit) for t in plan.triplets] + own_triplets
     start = time.perf_counter()
     if isinstance(model, str | Path):
         model_name = model_name or str(model)
@@ -118,13 +138,18 @@ def run_eval(
     embed = encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress, amp=amp)
     sts = (evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit, keep_pairs=pair_scores is not None)
            if plan.sts else None)
+    trip = evaluate_triplets(embed, triplet_sets, keep_rows=pair_scores is not None) if triplet_sets else None
     written = None
-    if sts is not None and pair_scores is not None:
+    if pair_scores is not None:
         from .pair_scores import PairScores, write_pair_scores
 
-        kept = PairScores.from_sts(sts, model=model_name, pooler=getattr(encoder, "pooler_name", pooler))
-        for r in sts["tasks"].values():
+        kept = PairScores.from_sts(sts, model=model_name, pooler=getattr(encoder, "pooler_name", pooler),
+                                   triplets=trip)
+        kept.mode, kept.limit = mode, limit
+        for r in (sts or {}).get("tasks", {}).values():
             del r["pair_scores"]
+        for r in (trip or {}).get("tasks", {}).values():
+            del r["row_scores"]
         written = str(write_pair_scores(pair_scores, kept))
     if own:
         sts = merge_into_sts(sts, evaluate_pairs(embed, own))
@@ -137,9 +162,10 @@ def run_eval(
     device_str = str(getattr(encoder, "device", "cpu"))
     return build_result(
         model_name, getattr(encoder, "pooler_name", pooler), mode, sts=sts, transfer=transfer, align=align,
-        published=published,
+        published=published, triplets=trip,
         meta={"seconds": round(time.perf_counter() - start, 2), "device": device_str, "precision": precision,
               "batch_size": batch_size,
               "tasks_spec": tasks, **({"pairs": [str(p) for p in pairs]} if pairs else {}),
+              **({"triplet_files": [str(p) for p in triplets]} if triplets else {}),
               **({"pair_scores": written} if written else {})},
     )

@@ -58,6 +58,13 @@ def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.round(np.nan_to_num(num / den), COSINE_DECIMALS)
 
 
+def spearman_x100(sys: np.ndarray, gold: np.ndarray) -> float | None:
+    """Spearman x100 of system scores against gold scores, as every task score is computed; None when
+    undefined (fewer than 2 pairs, or a constant side)."""
+    sp = _corr(np.asarray(sys), np.asarray(gold))[0]
+    return None if np.isnan(sp) else 100.0 * sp
+
+
 def _corr(sys: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
     """(Spearman, Pearson), NaN when undefined (constant input or fewer than 2 pairs)."""
     if len(sys) < 2 or np.all(sys == sys[0]) or np.all(gold == gold[0]):

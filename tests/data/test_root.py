@@ -103,7 +103,9 @@ def test_data_check_on_the_sample(nowhere: Path) -> None:
     result = summary(check_data(transfer=False))
     assert result["source"] == "sample" and not result["ok"]
     ok = {(t["task"], t["split"]) for t in result["tasks"] if t["ok"]}
-    assert ok == {("stsb", "test"), ("stsb", "dev")}
+    assert ok == {("stsb", "test"), ("stsb", "dev"), ("negation", "all"), ("cannot", "all")}  # CANNOT: optional
+    rows = {t["task"]: t for t in result["tasks"]}
+    assert rows["negation"]["count"] == 645 and rows["cannot"]["status"] == "missing"
     assert "embedded sample" in result["how_to_fix"]
 
 

@@ -4,7 +4,6 @@ sentence-transformers' evaluators and saves a model that loads back."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -41,8 +40,6 @@ def smoke_script(output: Path) -> str:
     return code
 
 
-@pytest.mark.xfail(importlib.util.find_spec("sncse.data.triplets") is None, raises=ModuleNotFoundError,
-                   strict=True, reason="the script evaluates on sncse.data.triplets.negation_triplets()")
 def test_the_script_runs_at_a_smoke_size(tmp_path: Path, monkeypatch, capsys, one_thread) -> None:
     from sentence_transformers import SentenceTransformer
 

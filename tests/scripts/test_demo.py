@@ -38,6 +38,11 @@ def check_outputs(out: Path, tasks: list[str]) -> dict:
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["avg"] == {"start": start["avg"], "trained": trained["avg"]}
     assert summary["not_below_start"] == (trained["avg"] >= start["avg"])
+    # the negation triplets before and after, next to the STS figure
+    neg = summary["triplets"]["negation"]
+    assert neg["accuracy"] == {"start": start["triplets"]["tasks"]["negation"]["accuracy"],
+                               "trained": trained["triplets"]["tasks"]["negation"]["accuracy"]}
+    assert neg["rows"] == start["triplets"]["tasks"]["negation"]["rows"] > 0
     negation = json.loads((out / "analysis" / "negation.json").read_text(encoding="utf-8"))
     assert [m["model"] for m in negation["models"]] == ["tiny-bert", "run"]
     assert summary["soft_negative_mean"]["trained"] == negation["models"][1]["soft_negative"]["mean"]
@@ -57,6 +62,8 @@ def test_demo_on_the_embedded_sample(tmp_path: Path) -> None:
     assert "data: the sample embedded in the package" in log
     summary = check_outputs(out, ["stsb"])
     assert "stsb (Spearman x100)" in proc.stdout and "cos(sentence, negation)" in proc.stdout
+    assert "negation triplets: accuracy (%)" in proc.stdout
+    assert summary["triplets"]["negation"]["rows"] == 645  # the embedded sample holds every SICK triplet
     assert set(summary["tasks"]) == {"stsb"}
     assert (out / "analysis" / "top5_stsb.json").is_file()
 

@@ -75,11 +75,29 @@ def test_every_stage_writes_what_the_page_reads(grid):
     sweep = s["sweep"]
     assert [r["lambda"] for r in sweep["runs"]] == [1e-3, 1e-2] and sweep["png"] == "results_gpu_sweep.png"
     assert (out / "sweep" / "bml-mean-s42-w1e-3-a0.1-b0.3").resolve() == (out / "runs" / "bml-mean-s42").resolve()
+    # the suppression stage: negation triplets (with per-row scores) and word-overlap bins for the zero-shot
+    # encoder and every run, without retraining; the page's paired tests over the triplet rows and the bins
+    for d in [out / "zeroshot" / "mean", *(out / "runs" / r["name"] for r in s["runs"])]:
+        for name in ("eval_triplets.json", "eval_triplets.pair_scores.json.gz", "eval_test.overlap.json"):
+            assert (d / name).is_file(), d / name
+    ev = _json(out / "runs" / "bml-mean-s42" / "eval_triplets.json")["triplets"]["tasks"]["negation"]
+    run = next(r for r in s["runs"] if r["name"] == "bml-mean-s42")
+    assert run["negation"]["accuracy"] == ev["accuracy"] and run["negation"]["rows"] == 3  # --test-limit 3
+    assert set(run["overlap"]) == {"stsb", "sickr"} and list(run["overlap"]["stsb"]) == ["<0.3", "0.3-0.5",
+                                                                                          "0.5-0.7", ">=0.7"]
+    sup = s["suppression_comparisons"]["mean"]
+    trip = {(c["a"]["name"], c["b"]["name"]): c for c in sup["triplets"]}
+    assert {("bml", "infonce"), ("bml_improved", "bml"), ("bml", "zeroshot")} <= set(trip)
+    assert trip[("bml", "infonce")]["diff"]["accuracy"]["estimate"] == pytest.approx(
+        agg["bml"]["mean"]["negation"]["accuracy"]["mean"] - agg["infonce"]["mean"]["negation"]["accuracy"]["mean"])
+    assert {(c["a"]["name"], c["b"]["name"]) for c in sup["overlap"]} == {("bml", "infonce"), ("bml_improved", "bml")}
     page = (docs / "results.md").read_text(encoding="utf-8")
+    assert "### Feature suppression on human-labelled data" in page and "| SNCSE - InfoNCE |" in page
     assert "## GPU grid" in page and "### Which differences are established" in page
     assert "<!-- source: docs/results_gpu.json -->" in page and "## CPU grid" not in page
     grid_json = _json(out / "grid.json")
-    assert grid_json["calls"] == 1 and set(grid_json["stages"]) >= {"prepare", "zeroshot", "train", "analysis", "sweep"}
+    assert grid_json["calls"] == 1 and set(grid_json["stages"]) >= {"prepare", "zeroshot", "train", "analysis", "sweep",
+                                                                    "suppression"}
     # the export: small files only, the page beside them
     with tarfile.open(export / "results-gpu.tar.gz") as tar:
         names = tar.getnames()
