@@ -126,8 +126,9 @@ def eval(
     out_dir: Annotated[str | None, typer.Option("--out", help="Directory for --format mteb files "
                                                               "(default: mteb_results/<model name>).")] = None,
     device: DeviceOpt = "auto",
-    limit: Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset "
-                                                              "(numbers are NOT comparable).", hidden=False)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Smoke runs only: first N pairs per subset and "
+                                                              "first N triplets per set (numbers are NOT "
+                                                              "comparable).", hidden=False)] = None,
     kfold: Annotated[int | None, typer.Option("--kfold", help="Folds for transfer cross-validation (SentEval: 10).")] = None,
     pairs: Annotated[list[Path] | None, typer.Option("--pairs", help="Your own scored pairs (TSV, CSV or JSONL with "
                                                      "sentence1,sentence2,score or s1,s2,score columns), scored like "
