@@ -48,11 +48,11 @@ def summarize(start: dict[str, Any], trained: dict[str, Any], negation: dict[str
 
 
 def render(summary: dict[str, Any]) -> str:
-    head = f"{'':30}{'start':>10}{'trained':>10}{'change':>10}"
+    head = f"{'':32}{'start':>10}{'trained':>10}{'change':>10}"
     lines = [f"start: {summary['start_model']}   trained: {summary['trained_model']}", head]
 
     def row(label: str, a: float, b: float, digits: int = 2) -> str:
-        return f"{label:30}{a:>10.{digits}f}{b:>10.{digits}f}{b - a:>+10.{digits}f}"
+        return f"{label:32}{a:>10.{digits}f}{b:>10.{digits}f}{b - a:>+10.{digits}f}"
 
     for task, r in summary["tasks"].items():
         lines.append(row(f"{task} (Spearman x100)", r["start"], r["trained"]))

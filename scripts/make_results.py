@@ -1021,6 +1021,10 @@ def render(summaries: list[dict[str, Any]], docs: Path) -> str:
               "make reproduce                             # = scripts/reproduce.sh --grid cpu -> runs/repro-cpu",
               "scripts/reproduce.sh --grid gpu            # on a GPU machine (see the GPU grid section)",
               "scripts/make_results.py runs/repro-cpu     # re-aggregate existing runs (also --render-only)",
+              "scripts/reproduce.sh --grid cpu --stages suppression,results   # negation triplets and word-overlap "
+              "bins of finished runs, no retraining",
+              "git show HEAD:docs/results_cpu.json > old.json && "
+              "scripts/make_results.py runs/repro-cpu --previous old.json   # and say how far the STS scores moved",
               "```", "", "`scripts/reproduce.sh --help` lists every option; an interrupted grid continues where it "
               "stopped when the same command is run again.", ""]
     for grid in GRID_ORDER:

@@ -83,8 +83,7 @@ def test_every_stage_writes_what_the_page_reads(grid):
     ev = _json(out / "runs" / "bml-mean-s42" / "eval_triplets.json")["triplets"]["tasks"]["negation"]
     run = next(r for r in s["runs"] if r["name"] == "bml-mean-s42")
     assert run["negation"]["accuracy"] == ev["accuracy"] and run["negation"]["rows"] == 3  # --test-limit 3
-    assert set(run["overlap"]) == {"stsb", "sickr"} and list(run["overlap"]["stsb"]) == ["<0.3", "0.3-0.5",
-                                                                                          "0.5-0.7", ">=0.7"]
+    assert len(run["overlap"]) == 7 and list(run["overlap"]["sickr"]) == ["<0.3", "0.3-0.5", "0.5-0.7", ">=0.7"]
     sup = s["suppression_comparisons"]["mean"]
     trip = {(c["a"]["name"], c["b"]["name"]): c for c in sup["triplets"]}
     assert {("bml", "infonce"), ("bml_improved", "bml"), ("bml", "zeroshot")} <= set(trip)
