@@ -208,7 +208,7 @@ def step_cost(data: Path, loss: str = "infonce", batch: int = 64, steps: int = 4
     from sncse.config import load_config
     from sncse.data.corpus import iter_negation_pairs
     from sncse.eval.sts import load_tasks
-    from sncse.train.step import batch_from_sentences, build_train_step
+    from sncse.train.builders import batch_from_sentences, build_train_step
 
     torch.set_num_threads(threads)
     cfg = load_config(REPO / "configs" / "minilm.yaml", [f"model.pooler={pooler}", f"model.encoder={encoder}",

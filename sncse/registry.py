@@ -28,6 +28,13 @@ GROUPS: dict[str, str] = {
     "poolers": "sncse.poolers",
 }
 
+#: what the objects of a group must be for a caller that builds from them (:func:`get_class`): a class
+#: offering these class methods, and how an error names that kind. The classes' own modules sit above
+#: this one, so the contract is checked by the methods a caller uses, not by a base class.
+CONTRACTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "losses": ("ContrastiveLoss", ("parameters", "from_config")),
+}
+
 _VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
 
 
@@ -131,6 +138,17 @@ def get(group: str, name: str) -> Any:
         raise RegistryError(
             f"plugin '{full}' in {_group(group)} ({ep.value}) failed to import: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def get_class(group: str, name: str) -> type:
+    """The class registered as ``name`` in ``group``, held to the group's contract (:data:`CONTRACTS`):
+    what the config and the trainers build a loss from (``get_class("losses", "bml").from_config(cfg)``)."""
+    cls = get(group, name)
+    kind, methods = CONTRACTS[group]
+    if not (isinstance(cls, type) and all(callable(getattr(cls, m, None)) for m in methods)):
+        raise RegistryError(f"{_singular(group)} '{name}' is registered as {cls!r}, which is not a {kind} "
+                            f"(a class with {' and '.join(methods)})")
+    return cls
 
 
 def is_registered(group: str, name: str) -> bool:

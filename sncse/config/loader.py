@@ -8,6 +8,7 @@ where it came from (the file, or ``--set``).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 import types
 import typing
@@ -16,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from ..errors import ConfigError, SncseError
+from .. import registry
+from ..errors import ConfigError, RegistryError, SncseError
 from .schema import Config, YamlBooleans
 
 ENV_CONFIG = "SNCSE_CONFIG"
@@ -122,24 +124,14 @@ def _apply(obj: Any, data: dict[str, Any], prefix: str, source: str, sources: di
 
 
 # ------------------------------------------------------------------------------------ loss sections
-def _loss_class(name: str) -> type:
-    from .. import registry
-    from ..losses.base import ContrastiveLoss
-
-    cls = registry.get("losses", name)
-    if not (isinstance(cls, type) and issubclass(cls, ContrastiveLoss)):
-        raise ConfigError(f"loss '{name}' is registered as {cls!r}, which is not a ContrastiveLoss")
-    return cls
-
-
+# The losses are reached through the registry only: each loss class states its parameters
+# (``parameters``) and builds itself (``from_config``); nothing here knows a loss module.
 def _owners(param: str) -> list[str]:
     """The registered losses that take a parameter called ``param`` (for a hint in an error)."""
-    from .. import registry
-
     owners = []
     for name in dict.fromkeys(e.base_name for e in registry.entries("losses")):
         try:
-            if param in _loss_class(name).parameters():
+            if param in registry.get_class("losses", name).parameters():
                 owners.append(name)
         except SncseError:  # a broken plugin is reported where it is used, not in a hint
             continue
@@ -149,8 +141,6 @@ def _owners(param: str) -> list[str]:
 def _apply_section(sections: dict[str, dict[str, Any]], name: str, value: Any, prefix: str, source: str,
                    sources: dict[str, str], valid: list[str]) -> None:
     """``loss.<name>: {...}``: the parameters of one registered loss, checked against its class."""
-    from .. import registry
-
     key = f"{prefix}{name}"
     if not registry.is_registered("losses", name):
         owners = [f"{prefix}{o}.{name}" for o in _owners(name)]
@@ -162,7 +152,7 @@ def _apply_section(sections: dict[str, dict[str, Any]], name: str, value: Any, p
     if not isinstance(value, dict):
         raise ConfigError(f"key '{key}': expected a mapping of the parameters of loss '{base}', got {value!r}",
                           path=source)
-    params = _loss_class(name).parameters()
+    params = registry.get_class("losses", name).parameters()
     section = sections.setdefault(base, {})
     for param, v in value.items():
         pkey = f"{prefix}{base}.{param}"
@@ -280,9 +270,6 @@ def validate(cfg: Config, sources: dict[str, str] | None = None) -> None:
 
 
 def _registered(group: str, name: str, key: str, where: dict[str, str]) -> str:
-    from .. import registry
-    from ..errors import RegistryError
-
     try:
         return registry.resolve_name(group, name)
     except RegistryError as exc:
@@ -292,22 +279,18 @@ def _registered(group: str, name: str, key: str, where: dict[str, str]) -> str:
 def _resolve_loss(cfg: Config, where: dict[str, str]) -> None:
     """Fill the chosen loss's section with its defaults and build the loss once, so that its own
     checks (BML: alpha <= beta; MixCSE: lambda in [0, 1]) fail here, naming the file."""
-    import inspect
-
-    from .. import registry
-    from ..losses import build_loss
-
     full = _registered("losses", cfg.loss.name, "loss.name", where)
     base = registry.base_name(full)
     section = cfg.loss.params.setdefault(base, {})
-    for name, param in _loss_class(full).parameters().items():
+    loss_class = registry.get_class("losses", full)
+    for name, param in loss_class.parameters().items():
         if name not in section:
             if param.default is inspect.Parameter.empty:
                 raise ConfigError(f"key 'loss.{base}.{name}': loss '{base}' needs this parameter",
                                   path=where.get("loss.name"))
             section[name] = param.default
     try:
-        build_loss(cfg.loss)
+        loss_class.from_config(cfg.loss)
     except SncseError as exc:
         keys = [k for k in where if k.startswith(f"loss.{base}.")] + ["loss.name"]
         source = next((where[k] for k in keys if k in where), None)

@@ -28,10 +28,9 @@ from ..io import umask_modes
 from ..progress import task
 from .files import HEAD_FILE, META_FILE, load_weights
 from .poolers import MLPHead, Pooler
+from .prompt import special_wrap, split_template
 
 log = logging.getLogger(__name__)
-
-MASK_PLACEHOLDER = "[MASK]"
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -157,22 +156,15 @@ class SentenceEncoder(nn.Module):
         """Token ids of the template before and after ``{sentence}``, cached per view."""
         if view not in self._template_ids:
             template = self.template if view == "original" else self.view_template
-            if "{sentence}" not in template or template.count(MASK_PLACEHOLDER) != 1:
-                raise SncseError(f"template must contain '{{sentence}}' and exactly one {MASK_PLACEHOLDER}: {template!r}")
-            before, after = template.split("{sentence}")
-            mask = self.tokenizer.mask_token
-            ids = [self.tokenizer(part.replace(MASK_PLACEHOLDER, mask), add_special_tokens=False)["input_ids"]
-                   for part in (before, after)]
+            parts = split_template(template, self.tokenizer.mask_token)
+            ids = [self.tokenizer(part, add_special_tokens=False)["input_ids"] for part in parts]
             self._template_ids[view] = (ids[0], ids[1])
         return self._template_ids[view]
 
     def special_wrap(self) -> tuple[list[int], list[int]]:
         """The special tokens the tokenizer puts before and after a single sequence ([CLS] ... [SEP])."""
         if not hasattr(self, "_wrap"):
-            probe = self.tokenizer("a", add_special_tokens=False)["input_ids"]
-            full = self.tokenizer("a", add_special_tokens=True)["input_ids"]
-            at = next(i for i in range(len(full)) if full[i : i + len(probe)] == probe)
-            self._wrap = (full[:at], full[at + len(probe) :])
+            self._wrap = special_wrap(self.tokenizer)
         return self._wrap
 
     def tokenize(self, sentences: Sequence[str], view: str = "original",
@@ -282,14 +274,6 @@ class SentenceEncoder(nn.Module):
         ea = self.encode(a, batch_size=batch_size, normalize=True, show_progress=False)
         eb = self.encode(b, batch_size=batch_size, normalize=True, show_progress=False)
         return ea @ eb.T
-
-    def build_index(self, sentences: Sequence[str], kind: str = "exact", batch_size: int = 128,
-                    **options: Any) -> Any:
-        """A cosine search index over ``sentences``: ``index.search(queries, k)``, ``index.save(dir)``
-        (``kind`` exact or faiss; see ``sncse.search``)."""
-        from ..search import build_index
-
-        return build_index(self, sentences, kind=kind, batch_size=batch_size, **options)
 
     # ------------------------------------------------------------------ persistence
     def metadata(self) -> dict[str, Any]:

@@ -7,15 +7,12 @@ and ``batch`` holds ``input_ids`` and ``attention_mask``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
 
-from .st_modules import STPooling, first_last_layers, pooling, prompt_template
-
-if TYPE_CHECKING:
-    from .model import SentenceEncoder
+from .st_modules import PooledModel, STPooling, first_last_layers, pooling, prompt_template
 
 
 class Pooler(nn.Module):
@@ -28,7 +25,7 @@ class Pooler(nn.Module):
     def forward(self, outputs: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
-    def sentence_transformers(self, model: SentenceEncoder) -> STPooling | None:
+    def sentence_transformers(self, model: PooledModel) -> STPooling | None:
         """The sentence-transformers modules that reproduce this pooler for ``model`` (see
         :mod:`sncse.encoders.st_modules`); None: this pooler has no sentence-transformers export."""
         return None

@@ -21,18 +21,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import torch
 
 from ..errors import SncseError
-
-if TYPE_CHECKING:
-    from .model import SentenceEncoder
+from .prompt import special_wrap, split_template
 
 #: the sentence-transformers release that renders inputs through a chat template (prompt pooler)
 ST_CHAT_TEMPLATE_VERSION = "6.0"
 _TEXT_MODALITY = {"method": "forward", "method_output_name": "last_hidden_state"}
+
+
+class PooledModel(Protocol):
+    """What the modules of a pooler's export are made from (a ``SentenceEncoder`` has it all)."""
+
+    backbone: Any  # its ``config.num_hidden_layers``
+    tokenizer: Any
+    template: str
+
+    @property
+    def hidden_size(self) -> int: ...
 
 
 @dataclass
@@ -67,7 +76,7 @@ def pooling(hidden_size: int, mode: Literal["cls", "mean"]) -> STModule:
     })
 
 
-def first_last_layers(model: SentenceEncoder) -> STPooling:
+def first_last_layers(model: PooledModel) -> STPooling:
     """SimCSE's ``avg_first_last``: all hidden states from the backbone, ``WeightedLayerPooling`` from
     layer 1 with weight 1 on the first and the last layer and 0 elsewhere -> ``(h_1 + h_L) / 2`` per
     token, then ``Pooling(mean)``."""
@@ -84,7 +93,7 @@ def first_last_layers(model: SentenceEncoder) -> STPooling:
         transformer={"config_args": {"output_hidden_states": True}})
 
 
-def prompt_template(model: SentenceEncoder) -> STPooling:
+def prompt_template(model: PooledModel) -> STPooling:
     """The prompt pooler (PromptBERT / SNCSE Eq. 1): chat template + ``WordWeights`` + ``Pooling(mean)``."""
     return STPooling(
         modules=[STModule("WordWeights", mask_word_weights(model)), pooling(model.hidden_size, "mean")],
@@ -97,28 +106,22 @@ def prompt_template(model: SentenceEncoder) -> STPooling:
         min_version=ST_CHAT_TEMPLATE_VERSION)
 
 
-def _special_text(model: SentenceEncoder) -> tuple[str, str]:
+def _special_text(model: PooledModel) -> tuple[str, str]:
     """The special tokens a single sequence is wrapped in ([CLS], [SEP]), as text."""
-    head, tail = model.special_wrap()
     tok = model.tokenizer
+    head, tail = special_wrap(tok)
     return "".join(tok.convert_ids_to_tokens(head)), "".join(tok.convert_ids_to_tokens(tail))
 
 
-def chat_template(model: SentenceEncoder) -> str:
+def chat_template(model: PooledModel) -> str:
     """A Jinja chat template rendering the user message as ``[CLS] <template with sentence> [SEP]``.
 
     Only ``user`` messages are rendered (a sentence-transformers ``prompt`` arrives as a ``system``
     message and is ignored); message content may be a string or a list of ``{"type": "text"}`` parts.
     """
-    from .model import MASK_PLACEHOLDER
-
-    if "{sentence}" not in model.template or model.template.count(MASK_PLACEHOLDER) != 1:
-        raise SncseError(f"template must contain '{{sentence}}' and exactly one {MASK_PLACEHOLDER}: {model.template!r}")
-    before, after = model.template.split("{sentence}")
-    mask = model.tokenizer.mask_token
+    before, after = split_template(model.template, model.tokenizer.mask_token)
     head, tail = _special_text(model)
-    prefix = head + before.replace(MASK_PLACEHOLDER, mask)
-    suffix = after.replace(MASK_PLACEHOLDER, mask) + tail
+    prefix, suffix = head + before, after + tail
 
     def literal(text: str) -> str:
         return "{{ " + json.dumps(text) + " }}"
@@ -135,7 +138,7 @@ def chat_template(model: SentenceEncoder) -> str:
     )
 
 
-def mask_word_weights(model: SentenceEncoder) -> dict[str, Any]:
+def mask_word_weights(model: PooledModel) -> dict[str, Any]:
     """``WordWeights`` config selecting the mask token: weight 1 at its id, 0 for all others.
 
     ``WordWeights`` looks weights up by token string (and its lower-case form), so any other vocabulary

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import registry
 from .base import ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
 from .bml import BidirectionalMarginLoss
 from .infonce import InfoNCELoss
@@ -17,7 +18,7 @@ from .pl import PositiveNegationLoss
 from .sup import SupervisedSimCSELoss
 
 if TYPE_CHECKING:
-    from ..config import LossConfig
+    from ..config.schema import LossConfig
 
 __all__ = [
     "ContrastiveLoss", "LossOutput", "cosine_matrix", "cosine_rows", "build_loss",
@@ -28,10 +29,4 @@ __all__ = [
 
 def build_loss(cfg: LossConfig) -> ContrastiveLoss:
     """Look ``cfg.name`` up in the ``losses`` registry (``bml`` -> latest ``bml.vN``) and build it."""
-    from .. import registry
-    from ..errors import RegistryError
-
-    cls = registry.get("losses", cfg.name)
-    if not (isinstance(cls, type) and issubclass(cls, ContrastiveLoss)):
-        raise RegistryError(f"loss '{cfg.name}' is registered as {cls!r}, which is not a ContrastiveLoss")
-    return cls.from_config(cfg)
+    return registry.get_class("losses", cfg.name).from_config(cfg)

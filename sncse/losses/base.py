@@ -28,7 +28,7 @@ from torch import nn
 from ..errors import SncseError
 
 if TYPE_CHECKING:
-    from ..config import LossConfig
+    from ..config.schema import LossConfig
 
 log = logging.getLogger(__name__)
 

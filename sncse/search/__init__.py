@@ -1,8 +1,9 @@
 """Semantic search: an index over sentence embeddings, exact or approximate, one results API.
 
 >>> import sncse
+>>> from sncse.search import build_index
 >>> model = sncse.load("minilm")
->>> index = model.build_index(["A man plays a guitar.", "A woman slices an onion."])
+>>> index = build_index(model, ["A man plays a guitar.", "A woman slices an onion."])
 >>> index.search("someone is playing music", k=1)[0][0].text
 'A man plays a guitar.'
 

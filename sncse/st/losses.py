@@ -54,7 +54,7 @@ from .. import losses as sncse_losses
 from .. import registry
 from ..data.tokenized import VIEW_ORDER
 from ..encoders.poolers import MLPHead
-from ..errors import RegistryError, SncseError
+from ..errors import SncseError
 from ..losses.base import ContrastiveLoss, LossOutput
 from ..negation.io import RECORD_COLUMNS
 from ..train.distributed import DistContext
@@ -225,9 +225,7 @@ def _build_objective(loss: str | type[ContrastiveLoss] | ContrastiveLoss,
         return loss, loss.name, {}
     if isinstance(loss, str):
         name = registry.resolve_name("losses", loss)
-        cls = registry.get("losses", loss)
-        if not (isinstance(cls, type) and issubclass(cls, ContrastiveLoss)):
-            raise RegistryError(f"loss '{loss}' is registered as {cls!r}, which is not a ContrastiveLoss")
+        cls = registry.get_class("losses", loss)
     else:  # a class: its registered (versioned) name where it is registered
         cls = loss
         value = f"{cls.__module__}:{cls.__qualname__}"

@@ -20,8 +20,9 @@ One step outside a run, for benchmarks (no I/O, no host synchronisation)::
     batch = batch_from_sentences(step.model, step.views, sentences, negations=negs).to(step.device)
     out = step(batch)            # LossOutput(loss, parts): detached tensors on the device
 
-With ``train.mini_batch_size`` set, ``build_train_step`` returns a :class:`CachedTrainStep` (the
-gradient cache, ``sncse/train/gradcache.py``): the same call, forward passes of a few rows.
+``build_train_step`` (``sncse/train/builders.py``) returns a :class:`TrainStep` (``sncse/train/step.py``),
+or with ``train.mini_batch_size`` set a :class:`CachedTrainStep` (the gradient cache,
+``sncse/train/gradcache.py``): the same call, forward passes of a few rows.
 """
 
 from __future__ import annotations
@@ -34,22 +35,16 @@ __all__ = ["train", "resolve_train_config", "Trainer", "register_step_hook", "Tr
 
 _LAZY = {
     "train": "loop", "resolve_train_config": "loop", "Trainer": "loop", "register_step_hook": "loop",
-    "TrainStep": "step", "CachedTrainStep": "gradcache", "build_train_step": "step", "build_model": "step", "build_loss": "step",
-    "compute_loss": "step", "encode_views": "step", "batch_from_sentences": "step",
+    "TrainStep": "step", "CachedTrainStep": "gradcache", "compute_loss": "step", "encode_views": "step",
+    "build_train_step": "builders", "build_model": "builders", "build_loss": "builders",
+    "batch_from_sentences": "builders",
 }
 
 if TYPE_CHECKING:
+    from .builders import batch_from_sentences, build_loss, build_model, build_train_step
     from .gradcache import CachedTrainStep
     from .loop import Trainer, register_step_hook, resolve_train_config, train
-    from .step import (
-        TrainStep,
-        batch_from_sentences,
-        build_loss,
-        build_model,
-        build_train_step,
-        compute_loss,
-        encode_views,
-    )
+    from .step import TrainStep, compute_loss, encode_views
 
 
 def __getattr__(name: str) -> Any:

@@ -43,12 +43,13 @@ from ..losses.base import LossOutput
 from ..outputs import PathPlan
 from ..progress import task
 from ..runinfo import write_run_info
+from .builders import build_loss, build_model, build_train_step
 from .checkpoint import find_resume_dir, load_model_weights, load_trainer_state, save_checkpoint
 from .dev_eval import DevEvaluator
 from .distributed import DistContext, PeerFailure, init_distributed
 from .metrics import METRICS_FILE, MetricsWriter, truncate_metrics
 from .seed import derived_seed, rng_state, seed_everything, set_rng_state
-from .step import TrainStep, build_loss, build_model, build_train_step
+from .step import TrainStep
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,14 @@ def corpus_index(minilm, sts_sentences):
 
     import torch
 
+    from sncse.search import build_index
+
     corpus, queries = sts_sentences[:10_000], sts_sentences[10_000:11_000]
     threads = torch.get_num_threads()
     if os.getloadavg()[0] > (os.cpu_count() or 1):  # cores shared with other jobs: one thread is faster
         torch.set_num_threads(1)
     try:
-        index = minilm.build_index(corpus, batch_size=128, show_progress=False)
+        index = build_index(minilm, corpus, batch_size=128, show_progress=False)
         query_vectors = minilm.encode(queries, batch_size=128, normalize=True, show_progress=False)
     finally:
         torch.set_num_threads(threads)

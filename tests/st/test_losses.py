@@ -23,8 +23,8 @@ from sncse import registry  # noqa: E402
 from sncse.config import load_config  # noqa: E402
 from sncse.errors import SncseError  # noqa: E402
 from sncse.st import NAMED_LOSSES, RegisteredLoss, SNCSELoss, sentence_transformer  # noqa: E402
+from sncse.train.builders import batch_from_sentences, build_model, build_train_step  # noqa: E402
 from sncse.train.seed import seed_everything  # noqa: E402
-from sncse.train.step import batch_from_sentences, build_model, build_train_step  # noqa: E402
 
 BATCH = 8
 REL = 1e-10

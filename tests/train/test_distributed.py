@@ -13,8 +13,9 @@ import torch
 from tolerances import assert_float64_equal, assert_fp32_within_floor
 
 from sncse.config import load_config
+from sncse.train.builders import batch_from_sentences, build_model, build_train_step
 from sncse.train.seed import seed_everything
-from sncse.train.step import batch_from_sentences, build_model, build_train_step, compute_loss
+from sncse.train.step import compute_loss
 
 # poolers whose outputs differ clearly between sentences of a random tiny BERT (its [CLS] barely does),
 # so that the gradients are not a near-cancellation that float rounding dominates
@@ -26,7 +27,7 @@ import torch
 from sncse.config import load_config
 from sncse.train.distributed import init_distributed
 from sncse.train.seed import seed_everything
-from sncse.train.step import batch_from_sentences, build_model, build_train_step
+from sncse.train.builders import batch_from_sentences, build_model, build_train_step
 
 spec = json.load(open(sys.argv[1]))
 out_dir = sys.argv[2]

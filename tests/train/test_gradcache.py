@@ -23,16 +23,10 @@ from tolerances import assert_float64_equal, assert_fp32_within_floor, assert_wi
 
 from sncse.amp import AmpSettings
 from sncse.config import load_config
+from sncse.train.builders import batch_from_sentences, build_model, build_train_step
 from sncse.train.gradcache import CachedTrainStep, RngSnapshot, chunk_spans
 from sncse.train.seed import seed_everything
-from sncse.train.step import (
-    TrainStep,
-    batch_from_sentences,
-    build_model,
-    build_train_step,
-    loss_on_views,
-    split_views,
-)
+from sncse.train.step import TrainStep, loss_on_views, split_views
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = str(REPO / "configs" / "tiny.yaml")

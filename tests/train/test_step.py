@@ -13,8 +13,9 @@ from sncse.data.batching import Collator
 from sncse.data.corpus import TrainExamples
 from sncse.data.tokenized import plan_views, tokenize_examples
 from sncse.errors import ConfigError
+from sncse.train.builders import batch_from_sentences, build_loss, build_model, build_train_step
 from sncse.train.seed import seed_everything
-from sncse.train.step import batch_from_sentences, build_loss, build_model, build_train_step, compute_loss
+from sncse.train.step import compute_loss
 
 
 def _cfg(loss: str, pooler: str, *extra: str):
