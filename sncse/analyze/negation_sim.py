@@ -306,7 +306,7 @@ def negation_similarity(
     result = NegationSimilarity(pairs, negator=pairs.negator)
     for name, model in named:
         if isinstance(model, str | Path):
-            from .. import load
+            from ..encoders.loading import load
 
             model = load(str(model), pooler=pooler, device=device)
         result.models.append(model_similarities(name, model, pairs, batch_size, show_progress))

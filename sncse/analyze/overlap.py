@@ -74,8 +74,8 @@ def analyze_overlap(targets: Sequence[str], tasks: Sequence[str] | None = None,
 def _encoded(model: str, tasks: Sequence[str] | None, pairs: Sequence[str | Path], columns: Columns,
              skip_bad_rows: bool, root: str | Path | None, pooler: str | None, device: str, batch_size: int,
              show_progress: bool, edges: Sequence[float]) -> dict[str, Any]:
-    from .. import load
     from ..data.tasks import TaskPlan, sts_tasks
+    from ..encoders.loading import load
     from ..eval.pairs import load_pair_files
     from ..eval.runner import check_data
     from ..eval.sts import embed_tasks, encoder_embedder, load_tasks, score_task

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -28,7 +28,6 @@ from ..io import atomic_write
 from ..progress import task
 
 if TYPE_CHECKING:
-    from ..encoders.model import SentenceEncoder
     from .corpus import TrainExamples
 
 log = logging.getLogger(__name__)
@@ -38,6 +37,20 @@ CACHE_VERSION = 1
 VIEW_TEMPLATE = {"anchor": "original", "positive": "view", "negation": "view", "hard_negative": "view"}
 VIEW_ORDER = ("anchor", "positive", "negation", "hard_negative")
 _CHUNK = 8192  # sentences per tokenizer call (the fast tokenizer batches them in Rust)
+
+
+class TokenizingModel(Protocol):
+    """What the data is tokenized with: a ``SentenceEncoder`` has it all (its ``tokenize`` wraps each
+    sentence in the prompt template of its view and truncates the sentence, never the template)."""
+
+    tokenizer: Any
+    max_length: int
+    template: str
+    view_template: str
+    pooler: Any  # its ``uses_prompt``
+
+    def tokenize(self, sentences: Sequence[str], view: str = "original",
+                 max_length: int | None = None) -> list[list[int]]: ...
 
 
 @dataclass
@@ -128,7 +141,7 @@ def _sentences_for(view: str, examples: TrainExamples) -> list[str]:
     return col
 
 
-def _aliases_anchor(view: str, examples: TrainExamples, model: SentenceEncoder) -> bool:
+def _aliases_anchor(view: str, examples: TrainExamples, model: TokenizingModel) -> bool:
     """True when a view's tokens are exactly the anchor's (same sentences, no template difference)."""
     if view != "positive" or examples.positive is not None:
         return False
@@ -150,7 +163,7 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
     return h.hexdigest()
 
 
-def cache_key(model: SentenceEncoder, source_digest: str, views: Sequence[str], **options: Any) -> str:
+def cache_key(model: TokenizingModel, source_digest: str, views: Sequence[str], **options: Any) -> str:
     spec = {
         "version": CACHE_VERSION,
         "tokenizer": tokenizer_fingerprint(model.tokenizer),
@@ -166,7 +179,7 @@ def cache_key(model: SentenceEncoder, source_digest: str, views: Sequence[str], 
 
 
 # ------------------------------------------------------------------------------------- build / cache
-def tokenize_examples(model: SentenceEncoder, examples: TrainExamples, views: Sequence[str],
+def tokenize_examples(model: TokenizingModel, examples: TrainExamples, views: Sequence[str],
                       key: str = "") -> TokenizedData:
     """Tokenize every view of every example with ``model.tokenize`` (templates, truncation)."""
     columns: dict[str, TokenColumn] = {}
@@ -252,7 +265,7 @@ def cache_file(cache_dir: str | Path, key: str) -> Path:
     return Path(cache_dir) / f"tokens-{key[:24]}.npz"
 
 
-def cached_tokenize(model: SentenceEncoder, examples: TrainExamples, views: Sequence[str],
+def cached_tokenize(model: TokenizingModel, examples: TrainExamples, views: Sequence[str],
                     cache_dir: str | Path | None, source_digest: str, write: bool = True,
                     **options: Any) -> TokenizedData:
     """:func:`tokenize_examples` through the on-disk cache in ``cache_dir`` (None: no cache).

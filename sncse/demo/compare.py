@@ -146,7 +146,7 @@ class SoftNegativeDemo:
         or ``sncse negate`` file is embedded now with every model; an ``sncse encode`` ``.npy`` or a
         saved index is searched with the model it was embedded with (the one whose name matches its
         record, else the first model, with a warning)."""
-        from .. import load
+        from ..encoders.loading import load
 
         check_bounds(max_chars, top_k)
         models = [str(m) for m in models]

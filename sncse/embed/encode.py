@@ -5,7 +5,7 @@ L2-normalised rows with ``normalize``). ``OUT.npy.json`` beside it (the sidecar)
 are: model, pooler, dim, count, dtype, normalize, precision, the input's path, sha256 and line range.
 Both are renamed into place only when complete.
 
-Precision. ``amp`` (:mod:`sncse.amp`) is ``auto`` by default: bf16 autocast on a CUDA device with native
+Precision. ``amp`` (:mod:`sncse.encoders.amp`) is ``auto`` by default: bf16 autocast on a CUDA device with native
 bf16 (fp16 on an older one), fp32 on the CPU: embedding a corpus is bulk work, where a GPU's bf16
 throughput matters most; ``amp="off"`` gives fp32 everywhere. The sidecar
 records what ran (``precision``: ``fp32``, ``bf16``, ``fp16``), and shards are merged only when their

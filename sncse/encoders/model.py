@@ -20,12 +20,12 @@ import torch
 from torch import nn
 
 from .. import registry
-from ..amp import autocast
-from ..amp import precision as amp_precision
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, AmpMode, MlpMode, ModelConfig, choices
 from ..errors import SncseError
 from ..io import umask_modes
 from ..progress import task
+from .amp import autocast
+from .amp import precision as amp_precision
 from .files import HEAD_FILE, META_FILE, load_weights
 from .poolers import MLPHead, Pooler
 from .prompt import special_wrap, split_template
@@ -234,7 +234,7 @@ class SentenceEncoder(nn.Module):
 
         Each distinct sentence is encoded once, and batches are formed from length-sorted sentences
         so that little padding is computed. Evaluation mode: dropout off, training-only head off.
-        ``amp``: the precision (:mod:`sncse.amp`; ``off`` is fp32). On CUDA each finished batch is copied
+        ``amp``: the precision (:mod:`sncse.encoders.amp`; ``off`` is fp32). On CUDA each finished batch is copied
         to the host while the next one runs, so the device holds a few batches, never all N vectors.
         """
         if isinstance(sentences, str):

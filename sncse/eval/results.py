@@ -20,7 +20,7 @@ Schema (``SCHEMA_VERSION`` 1)::
                "created"}
     }
 
-``meta.precision`` is what the encoder computed in: ``fp32``, ``bf16`` or ``fp16`` (``sncse.amp``), or an
+``meta.precision`` is what the encoder computed in: ``fp32``, ``bf16`` or ``fp16`` (``sncse.encoders.amp``), or an
 ONNX graph's quantization (``int8``); null for an encoder that does not say.
 
 All correlations and accuracies are x100. ``spearman`` of STS12-16 is the "all" aggregation. Triplet
@@ -36,6 +36,7 @@ from typing import Any
 
 from ..data.tasks import MTEB_NAMES, TaskPlan, expected_pairs
 from ..io import write_json
+from ..version import __version__
 
 SCHEMA_VERSION = 1
 MTEB_META_FILE = "model_meta.json"
@@ -64,8 +65,6 @@ def build_result(model: str, pooler: str | None, mode: str, sts: dict[str, Any] 
                  published: list[dict[str, Any]] | None = None, meta: dict[str, Any] | None = None,
                  triplets: dict[str, Any] | None = None) -> dict[str, Any]:
     """Assemble the result dictionary (NaN -> null)."""
-    import sncse
-
     protocols = [p for p in ((sts or {}).get("protocol"), (transfer or {}).get("protocol"),
                              (align or {}).get("protocol"), (triplets or {}).get("protocol")) if p]
     result: dict[str, Any] = {
@@ -84,7 +83,7 @@ def build_result(model: str, pooler: str | None, mode: str, sts: dict[str, Any] 
     if triplets is not None:
         result["triplets"] = {"protocol": triplets.get("protocol"), "tasks": triplets["tasks"]}
     result["published"] = published or []
-    info = {"sncse_version": getattr(sncse, "__version__", None),
+    info = {"sncse_version": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     if sts is not None:
         info.update(sentences=sts.get("sentences"), encode_seconds=sts.get("encode_seconds"), limit=sts.get("limit"))

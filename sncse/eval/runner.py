@@ -95,12 +95,12 @@ def run_eval(
     the same ``columns``/``skip_bad_rows``), each reported under ``triplets`` as ``<file stem>``.
     ``pair_scores``: also write every STS pair's cosine and gold score, and every triplet row's two
     cosines, there (:mod:`sncse.eval.pair_scores`, what ``sncse analyze --compare`` tests on). ``amp``: the
-    precision of the encoder's forward (:mod:`sncse.amp`): ``off`` (fp32, as the papers' numbers) by
+    precision of the encoder's forward (:mod:`sncse.encoders.amp`): ``off`` (fp32, as the papers' numbers) by
     default; ``meta.precision`` of the result records what ran. ``paths``: the caller's plan of paths
     (its own outputs), checked with the evaluation's before any work.
     """
-    from .. import load
     from ..data.triplets import triplet_task
+    from ..encoders.loading import load
     from ..encoders.resolve import read_model
     from .alignment import evaluate_alignment
     from .pairs import evaluate_pairs, load_pair_files, merge_into_sts

@@ -150,7 +150,7 @@ def embed_tasks(tasks: Sequence[STSTask], embed: Embedder) -> dict[str, np.ndarr
 
 def encoder_embedder(model: Any, batch_size: int = 128, show_progress: bool = True, amp: str = "off") -> Embedder:
     """Wrap a ``SentenceEncoder`` (or anything with ``encode(list, batch_size=...)``) as an Embedder that
-    encodes in the precision ``amp`` (:mod:`sncse.amp`; ``off``: fp32)."""
+    encodes in the precision ``amp`` (:mod:`sncse.encoders.amp`; ``off``: fp32)."""
 
     def embed(sentences: list[str]) -> np.ndarray:
         try:

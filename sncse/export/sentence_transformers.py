@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from ..encoders.model import SentenceEncoder
 from ..encoders.st_modules import STModule, STPooling
 from ..errors import SncseError
 from ..io import atomic_write, write_json
+from ..version import __version__
 from .hf import keeps_head, write_backbone
 
 log = logging.getLogger(__name__)

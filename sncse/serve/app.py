@@ -203,7 +203,7 @@ def serve(model: str, host: str = "127.0.0.1", port: int = 8000, *, name: str | 
         import uvicorn
     except ImportError:
         raise SncseError(f"the embedding server needs fastapi and uvicorn, which are not installed: {EXTRA_HINT}") from None
-    from .. import load
+    from ..encoders.loading import load
 
     if host not in LOOPBACK and api_key is None:
         log.warning("serving on %s without an API key: anyone who can reach this address can use the model", host)

@@ -41,7 +41,7 @@ def sentence_transformer(model: str = "minilm", pooler: str | None = None, max_s
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import WeightedLayerPooling
 
-    from .. import load
+    from ..encoders.loading import load
 
     encoder = load(model, pooler=pooler, device="cpu")
     if not isinstance(encoder, SentenceEncoder):

@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..amp import resolve_amp
 from ..config.schema import Config
 from ..data.batching import Collator, TrainBatch
 from ..data.corpus import TrainExamples
 from ..data.tokenized import VIEW_ORDER, plan_views, tokenize_examples
+from ..encoders.amp import resolve_amp
 from ..encoders.model import SentenceEncoder, resolve_device
 from ..losses import build_loss
 from .distributed import DistContext

@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..amp import precision
 from ..config import Config, dump_yaml, load_config, to_dict
 from ..config.loader import ENV_CONFIG
 from ..data.batching import BatchSampler, Collator, Position, TrainBatch, batches, duplicate_groups
 from ..data.corpus import file_digest, read_training_file
 from ..data.root import find_data_file
 from ..data.tokenized import TokenizedData, cached_tokenize, plan_views
+from ..encoders.amp import precision
 from ..encoders.model import SentenceEncoder, resolve_device
 from ..encoders.resolve import read_model
 from ..errors import ConfigError, SncseError

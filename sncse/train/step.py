@@ -19,8 +19,8 @@ from contextlib import nullcontext
 import torch
 from torch import nn
 
-from ..amp import AmpSettings
 from ..data.batching import TrainBatch
+from ..encoders.amp import AmpSettings
 from ..encoders.model import SentenceEncoder
 from ..losses.base import ContrastiveLoss, LossOutput
 from .distributed import DistContext

@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 import torch
 
-from sncse.amp import resolve_amp
 from sncse.config import load_config
+from sncse.encoders.amp import resolve_amp
 from sncse.train.checkpoint import load_trainer_state
 from sncse.train.loop import Trainer
 from sncse.train.seed import derived_seed, rng_state, set_rng_state

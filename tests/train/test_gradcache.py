@@ -21,8 +21,8 @@ import torch
 from safetensors.torch import load_file
 from tolerances import assert_float64_equal, assert_fp32_within_floor, assert_within, largest
 
-from sncse.amp import AmpSettings
 from sncse.config import load_config
+from sncse.encoders.amp import AmpSettings
 from sncse.train.builders import batch_from_sentences, build_model, build_train_step
 from sncse.train.gradcache import CachedTrainStep, RngSnapshot, chunk_spans
 from sncse.train.seed import seed_everything

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from sncse.amp import autocast_dtype, resolve_amp
 from sncse.config import load_config
 from sncse.data.batching import Collator
 from sncse.data.corpus import TrainExamples
 from sncse.data.tokenized import plan_views, tokenize_examples
+from sncse.encoders.amp import autocast_dtype, resolve_amp
 from sncse.errors import ConfigError
 from sncse.train.builders import batch_from_sentences, build_loss, build_model, build_train_step
 from sncse.train.seed import seed_everything

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .config.schema import AmpMode, choices
-from .errors import ConfigError, SncseError
+from ..config.schema import AmpMode, choices
+from ..errors import ConfigError, SncseError
 
 
 def autocast_dtype(device: torch.device, mode: AmpMode = "auto") -> torch.dtype | None:
