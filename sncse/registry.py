@@ -140,7 +140,7 @@ def get(group: str, name: str) -> Any:
         ) from exc
 
 
-def get_class(group: str, name: str) -> type:
+def get_class(group: str, name: str) -> Any:
     """The class registered as ``name`` in ``group``, held to the group's contract (:data:`CONTRACTS`):
     what the config and the trainers build a loss from (``get_class("losses", "bml").from_config(cfg)``)."""
     cls = get(group, name)

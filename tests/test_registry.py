@@ -162,3 +162,11 @@ def test_a_plugin_loss_takes_its_parameters_from_yaml(tmp_path, monkeypatch):
         load_config(cfg_file)
     with pytest.raises(ConfigError, match=r"key 'loss.margin.reduce': expected mean\|sum, got 'max'"):
         load_config(None, ["loss.name=margin", "loss.margin.reduce=max"])
+
+
+def test_get_class_holds_a_loss_to_its_contract(third_party):
+    from sncse.losses import BidirectionalMarginLoss
+
+    assert registry.get_class("losses", "bml") is BidirectionalMarginLoss
+    with pytest.raises(RegistryError, match="loss 'toy' is registered as .*, which is not a ContrastiveLoss"):
+        registry.get_class("losses", "toy")  # a class without parameters / from_config
