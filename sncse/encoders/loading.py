@@ -1,14 +1,13 @@
 """``sncse.load``: any model a path or name gives, ready to encode.
 
-Which kind of model a path names is worked out by :mod:`sncse.encoders.resolve`; the runtimes are
-imported only when a model is loaded, so ``import sncse`` stays free of torch and onnxruntime.
+Which kind of model a path names is worked out by :mod:`sncse.encoders.resolve`. Everything a load
+needs (the entry points, torch or onnxruntime) is imported when a model is loaded, so ``import sncse``,
+which hands this function on, imports nothing heavy.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from .resolve import resolve_model_path
 
 if TYPE_CHECKING:
     from .model import SentenceEncoder
@@ -22,6 +21,8 @@ def load(path: str, pooler: str | None = None, device: str = "auto") -> Sentence
     An ONNX export (``sncse export --format onnx``) runs with onnxruntime (``OnnxEncoder``, the same
     ``encode`` / ``similarity``); everything else is a PyTorch ``SentenceEncoder``.
     """
+    from .resolve import resolve_model_path
+
     if resolve_model_path(str(path)).kind == "onnx":
         from .onnx_runtime import OnnxEncoder
 
