@@ -34,8 +34,7 @@ def test_an_interrupted_shard_resumes_to_the_same_bytes(tmp_path, wiki_lines, mo
     import pytest
 
     from sncse.errors import SncseError
-    from sncse.negation import driver
-    from sncse.negation import parallel
+    from sncse.negation import driver, parallel
 
     src = tmp_path / "in.txt"
     src.write_text("\n".join(wiki_lines[:90]) + "\n", encoding="utf-8")

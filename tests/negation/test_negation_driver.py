@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from sncse.errors import DataError, SncseError
-from sncse.negation import driver
-from sncse.negation import parallel
+from sncse.negation import driver, parallel
 
 LINES = [
     "Tom and Jerry became good friends.",
