@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SncseError
-from ..io import iter_lines, write_json
+from ..io import iter_lines, plain_stem, write_json
 from ..outputs import PathPlan
 from ..progress import task
 from ..resumable import check_same_settings, chunked, log_fresh_start
@@ -57,10 +57,8 @@ ERRORS = ("strict", "replace")
 def default_output_path(input_path: str | Path, fmt: str = "pairs") -> Path:
     """``corpus.txt`` -> ``corpus.negations.jsonl`` beside it (``.gz`` dropped first; ``.parquet`` for
     the parquet format)."""
-    p = Path(input_path)
-    name = p.name[:-3] if p.name.endswith(".gz") else p.name
-    stem = Path(name).stem or name
-    return p.with_name(stem + (".negations.parquet" if fmt == "parquet" else ".negations.jsonl"))
+    return Path(input_path).with_name(plain_stem(input_path)
+                                      + (".negations.parquet" if fmt == "parquet" else ".negations.jsonl"))
 
 
 def stats_path_for(output: str | Path) -> Path:
