@@ -429,9 +429,11 @@ def analyze(
     """Analyze models the way SNCSE (Section 5) does: rank errors, soft-negative similarity, sweeps, STS by
     word overlap (--overlap); and whether one system beats another by more than the test sets' chance
     (--compare: the STS average, triplet accuracy, or with --overlap each overlap bin)."""
-    req = _Request(list(targets or []), top, negation, sweep, overlap, compare, against, resamples, confidence, split,
-                   n, pairs, tasks, columns, skip_bad_rows, negator, negation_mode, seed, pooler, json_file, csv_file,
-                   out_dir, batch_size or 128, device)
+    req = _Request(targets=list(targets or []), top=top, negation=negation, sweep=sweep, overlap=overlap,
+                   compare=compare, against=against, resamples=resamples, confidence=confidence, split=split, n=n,
+                   pairs=pairs, tasks=tasks, columns=columns, skip_bad_rows=skip_bad_rows, negator=negator,
+                   negation_mode=negation_mode, seed=seed, pooler=pooler, json_file=json_file, csv_file=csv_file,
+                   out_dir=out_dir, batch_size=batch_size or 128, device=device)
     run = _chosen_mode(req)
     _check_options(req)
     run(req, path_plan(json_file).write(csv_file, "--csv"))
