@@ -79,7 +79,7 @@ def negations(args: argparse.Namespace, work: Path) -> Path:
     """The faithful negations of the first steps x batch corpus lines (negated once, kept in ``work``)."""
     from sncse.data.root import find_data_file
     from sncse.io import iter_lines
-    from sncse.negation.io import negate_file
+    from sncse.negation.driver import negate_file
 
     out = work / f"negations-{args.steps * args.batch_size}.jsonl"
     if out.exists():

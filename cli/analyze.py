@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -50,28 +52,77 @@ def _out_dir(out_dir: str) -> Path:
     return path
 
 
-# ------------------------------------------------------------------------------------------- --top
-def _run_top(targets: list[str], k: int, split: str, pooler: str | None, device: str, batch_size: int,
-             json_file: str | None, csv_file: str | None, out_dir: str | None, plan: PathPlan) -> None:
-    from rich.markup import escape
-    from rich.table import Table
+@dataclass(frozen=True)
+class _Request:
+    """The command line of one ``sncse analyze``: what each mode reads its settings from."""
 
+    targets: list[str]
+    top: int | None
+    negation: bool
+    sweep: bool
+    overlap: bool
+    compare: str | None
+    against: str | None
+    resamples: int
+    confidence: float
+    split: str
+    n: int | None
+    pairs: str | None
+    tasks: str | None
+    columns: str | None
+    skip_bad_rows: bool
+    negator: str | None
+    negation_mode: str | None
+    seed: int
+    pooler: str | None
+    json_file: str | None
+    csv_file: str | None
+    out_dir: str | None
+    batch_size: int
+    device: str
+
+
+# ------------------------------------------------------------------------------------------- --top
+_TOP_HEADER = ["rank", "index", "sentence1", "sentence2", "gold", "cosine", "rank_gold", "rank_est", "error",
+               "direction", "tags"]
+
+
+def _run_top(req: _Request, plan: PathPlan) -> None:
     from sncse import load
     from sncse.analyze.ranks import analyze_task
     from sncse.data.tasks import sts_tasks
     from sncse.encoders.resolve import read_model
     from sncse.errors import SncseError
 
-    if len(targets) != 2:
+    if len(req.targets) != 2:
         raise SncseError(f"--top K takes one MODEL and one TASK (e.g. `sncse analyze runs/x --top 5 sickr`), "
-                         f"got {len(targets)} argument(s)")
-    model_path, task = targets
-    (task,) = sts_tasks([task], mode="dev" if split == "dev" else "test")
-    if out_dir:
-        plan.write(Path(out_dir) / _errors_csv(task, split), "the error table")
+                         f"got {len(req.targets)} argument(s)")
+    model_path, task = req.targets
+    (task,) = sts_tasks([task], mode="dev" if req.split == "dev" else "test")
+    if req.out_dir:
+        plan.write(Path(req.out_dir) / _errors_csv(task, req.split), "the error table")
     read_model(plan, model_path).check()
-    model = load(model_path, pooler=pooler, device=device)
-    result = analyze_task(model, task, k=k, split=split, batch_size=batch_size)
+    model = load(model_path, pooler=req.pooler, device=req.device)
+    result = analyze_task(model, task, k=req.top, split=req.split, batch_size=req.batch_size)
+    if req.json_file != "-":
+        for table in _top_tables(result, task, req.split):
+            out.print(table)
+        eq11 = "" if not result.ties else f" (Eq. 11 from the errors: {result.spearman_eq11:.2f}; ties present)"
+        out.print(f"Spearman x100: {result.spearman:.2f}{eq11}", highlight=False)
+    write_json_output(req.json_file, result.to_dict())
+    if req.csv_file:
+        write_text(req.csv_file, _csv_text(_TOP_HEADER, _top_rows(result.top)))
+    if req.out_dir:
+        d = _out_dir(req.out_dir)
+        by_error = sorted(result.pairs, key=lambda p: (-p.error, p.index))
+        write_text(str(d / _errors_csv(task, req.split)), _csv_text(_TOP_HEADER, _top_rows(by_error)))
+        console.print(f"wrote {d / _errors_csv(task, req.split)} (all {len(by_error)} pairs)", highlight=False)
+
+
+def _top_tables(result: Any, task: str, split: str) -> list[Any]:
+    """The pairs with the largest rank errors, and how often each heuristic tag occurs."""
+    from rich.markup import escape
+    from rich.table import Table
 
     table = Table(title=f"{task} ({split}): the {len(result.top)} pairs with the largest rank error "
                   f"(R_E - R_G)^2 of {len(result.pairs)}", show_lines=True)
@@ -92,27 +143,13 @@ def _run_top(targets: list[str], k: int, split: str, pooler: str | None, device:
     for tag, c in counts.items():
         share = 100 * c["all"] / max(1, len(result.pairs))
         tags.add_row(tag, str(c["top"]), f"{c['all']} ({share:.1f}%)")
-    if json_file != "-":
-        out.print(table)
-        out.print(tags)
-        eq11 = "" if not result.ties else f" (Eq. 11 from the errors: {result.spearman_eq11:.2f}; ties present)"
-        out.print(f"Spearman x100: {result.spearman:.2f}{eq11}", highlight=False)
+    return [table, tags]
 
-    write_json_output(json_file, result.to_dict())
-    header = ["rank", "index", "sentence1", "sentence2", "gold", "cosine", "rank_gold", "rank_est", "error",
-              "direction", "tags"]
 
-    def rows(pairs: list[Any]) -> list[list[Any]]:
-        return [[i, p.index, p.sentence1, p.sentence2, p.gold, p.cosine, p.rank_gold, p.rank_est, p.error,
-                 p.direction, ";".join(p.tags)] for i, p in enumerate(pairs, start=1)]
-
-    if csv_file:
-        write_text(csv_file, _csv_text(header, rows(result.top)))
-    if out_dir:
-        d = _out_dir(out_dir)
-        by_error = sorted(result.pairs, key=lambda p: (-p.error, p.index))
-        write_text(str(d / _errors_csv(task, split)), _csv_text(header, rows(by_error)))
-        console.print(f"wrote {d / _errors_csv(task, split)} (all {len(by_error)} pairs)", highlight=False)
+def _top_rows(pairs: list[Any]) -> list[list[Any]]:
+    """CSV rows of ranked pairs, ranks counted from 1."""
+    return [[i, p.index, p.sentence1, p.sentence2, p.gold, p.cosine, p.rank_gold, p.rank_est, p.error,
+             p.direction, ";".join(p.tags)] for i, p in enumerate(pairs, start=1)]
 
 
 def _errors_csv(task: str, split: str) -> str:
@@ -120,9 +157,7 @@ def _errors_csv(task: str, split: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- --negation
-def _run_negation(targets: list[str], n: int | None, pairs_file: str | None, negator: str | None, mode: str | None,
-                  seed: int, pooler: str | None, device: str, batch_size: int, json_file: str | None,
-                  csv_file: str | None, out_dir: str, plan: PathPlan) -> None:
+def _run_negation(req: _Request, plan: PathPlan) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -130,6 +165,9 @@ def _run_negation(targets: list[str], n: int | None, pairs_file: str | None, neg
     from sncse.encoders.resolve import read_model
     from sncse.errors import SncseError
 
+    targets, n, pairs_file, negator, mode, seed = (req.targets, req.n, req.pairs, req.negator, req.negation_mode,
+                                                   req.seed)
+    out_dir = req.out_dir or "."
     if not targets:
         raise SncseError("--negation needs at least one MODEL")
     figure = Path(out_dir) / "negation_similarity.png"
@@ -147,7 +185,7 @@ def _run_negation(targets: list[str], n: int | None, pairs_file: str | None, neg
         inputs = sample_sentences(5000 if n is None else n, seed=seed)
         console.print(f"negating {len(inputs)} STS sentences with the {negator} negator ({mode})", highlight=False)
     result = negation_similarity(targets, inputs, negator=negator or "spacy", mode=mode or "faithful", seed=seed,
-                                 pooler=pooler, device=device, batch_size=batch_size,
+                                 pooler=req.pooler, device=req.device, batch_size=req.batch_size,
                                  figure=figure)
     pairs = result.pairs
 
@@ -160,26 +198,26 @@ def _run_negation(targets: list[str], n: int | None, pairs_file: str | None, neg
         table.add_row(escape(r["model"]), f"{r['soft_negative_mean']:.3f}", f"{r['soft_negative_peak']:.3f}",
                       f"{r['negative_mean']:.3f}", f"{r['negative_peak']:.3f}",
                       f"{r['soft_negative_mean'] - r['negative_mean']:+.3f}")
-    if json_file != "-":
+    if req.json_file != "-":
         out.print(table)
         dropped = pairs.dropped_skipped + pairs.dropped_unchanged
         if dropped:
             console.print(f"{dropped} of {pairs.requested} sentences dropped (negator skipped "
                           f"{pairs.dropped_skipped}, left {pairs.dropped_unchanged} unchanged)", highlight=False)
         console.print(f"wrote {result.png}", highlight=False)
-    write_json_output(json_file, result.to_dict())
-    if csv_file:
-        write_text(csv_file, _csv_text(list(rows[0]), [list(r.values()) for r in rows]))
+    write_json_output(req.json_file, result.to_dict())
+    if req.csv_file:
+        write_text(req.csv_file, _csv_text(list(rows[0]), [list(r.values()) for r in rows]))
 
 
 # ------------------------------------------------------------------------------------------- --sweep
-def _run_sweep(targets: list[str], json_file: str | None, csv_file: str | None, out_dir: str,
-               plan: PathPlan) -> None:
+def _run_sweep(req: _Request, plan: PathPlan) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     from sncse.analyze.sweep import collect, fmt_value, plot_sweep
 
+    targets, json_file, csv_file, out_dir = req.targets, req.json_file, req.csv_file, req.out_dir or "."
     for target in targets:
         plan.read(target, "a run", folder=Path(target).is_dir())
     plan.write(Path(out_dir) / "sweep.png", "the figure").check()
@@ -228,8 +266,7 @@ def _expand(spec: str, option: str) -> list[str]:
     return out
 
 
-def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples: int, confidence: float, seed: int,
-                 json_file: str | None, plan: PathPlan, overlap: bool, tasks: str | None) -> None:
+def _run_compare(req: _Request, plan: PathPlan) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -237,6 +274,8 @@ def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples:
     from sncse.errors import SncseError
     from sncse.eval.compare import compare_folders
 
+    targets, a_spec, b_spec, overlap, tasks = req.targets, req.compare, req.against, req.overlap, req.tasks
+    assert a_spec is not None  # the mode's own option
     if b_spec is None:
         raise SncseError("--compare needs --against: the runs of the system to compare with")
     if targets:
@@ -248,7 +287,7 @@ def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples:
     plan.check()
     try:
         cmp, triplet_cmps = compare_folders(a, b, tasks=sts_tasks(tasks) if tasks else None, overlap=overlap,
-                                            resamples=resamples, confidence=confidence, seed=seed)
+                                            resamples=req.resamples, confidence=req.confidence, seed=req.seed)
     except SncseError as exc:
         if getattr(exc, "setting", None) != "pair_scores":
             raise
@@ -277,19 +316,17 @@ def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples:
     result = cmp.to_dict()
     if triplet_cmps:
         result["triplets"] = [t.to_dict() for t in triplet_cmps]
-    if json_file != "-":
+    if req.json_file != "-":
         out.print(table)
         if not overlap:
             out.print(escape(cmp.verdict()) + f" (p = {cmp.p_value:.3g})", highlight=False)
         for t in triplet_cmps:
             out.print(escape(t.verdict()) + f" (p = {t.p_value:.3g})", highlight=False)
-    write_json_output(json_file, result)
+    write_json_output(req.json_file, result)
 
 
 # ------------------------------------------------------------------------------------------- --overlap
-def _run_overlap(targets: list[str], tasks: str | None, pairs_file: str | None, columns: str | None,
-                 skip_bad_rows: bool, pooler: str | None, device: str, batch_size: int, json_file: str | None,
-                 csv_file: str | None, plan: PathPlan) -> None:
+def _run_overlap(req: _Request, plan: PathPlan) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -298,6 +335,7 @@ def _run_overlap(targets: list[str], tasks: str | None, pairs_file: str | None, 
     from sncse.encoders.resolve import read_model
     from sncse.errors import SncseError
 
+    targets, tasks, pairs_file, json_file, csv_file = req.targets, req.tasks, req.pairs, req.json_file, req.csv_file
     if not targets:
         raise SncseError("--overlap needs at least one MODEL (or run folder, or per-pair scores file)")
     for target in targets:
@@ -307,8 +345,9 @@ def _run_overlap(targets: list[str], tasks: str | None, pairs_file: str | None, 
             read_model(plan, target)
     plan.read(pairs_file, "the --pairs file").check()
     report = analyze_overlap(targets, tasks=tasks.split(",") if tasks else None,
-                             pairs=[pairs_file] if pairs_file else [], columns=columns, skip_bad_rows=skip_bad_rows,
-                             pooler=pooler, device=device, batch_size=batch_size, show_progress=not state.quiet)
+                             pairs=[pairs_file] if pairs_file else [], columns=req.columns,
+                             skip_bad_rows=req.skip_bad_rows, pooler=req.pooler, device=req.device,
+                             batch_size=req.batch_size, show_progress=not state.quiet)
     result = report.to_dict()
     table = Table(title="Spearman x100 by word overlap (Jaccard of the word sets), pairs in brackets")
     for col in ("model", "task", "all", *result["bins"]):
@@ -390,37 +429,49 @@ def analyze(
     """Analyze models the way SNCSE (Section 5) does: rank errors, soft-negative similarity, sweeps, STS by
     word overlap (--overlap); and whether one system beats another by more than the test sets' chance
     (--compare: the STS average, triplet accuracy, or with --overlap each overlap bin)."""
+    req = _Request(targets=list(targets or []), top=top, negation=negation, sweep=sweep, overlap=overlap,
+                   compare=compare, against=against, resamples=resamples, confidence=confidence, split=split, n=n,
+                   pairs=pairs, tasks=tasks, columns=columns, skip_bad_rows=skip_bad_rows, negator=negator,
+                   negation_mode=negation_mode, seed=seed, pooler=pooler, json_file=json_file, csv_file=csv_file,
+                   out_dir=out_dir, batch_size=batch_size or 128, device=device)
+    run = _chosen_mode(req)
+    _check_options(req)
+    run(req, path_plan(json_file).write(csv_file, "--csv"))
+
+
+#: the modes: the flag, whether the command line chose it, what runs it (in the order errors name them)
+MODES: tuple[tuple[str, Callable[[_Request], bool], Callable[[_Request, PathPlan], None]], ...] = (
+    ("--top", lambda r: r.top is not None, _run_top),
+    ("--negation", lambda r: r.negation, _run_negation),
+    ("--sweep", lambda r: r.sweep, _run_sweep),
+    ("--compare", lambda r: r.compare is not None, _run_compare),
+    ("--overlap", lambda r: r.overlap and r.compare is None, _run_overlap),  # with --compare: compare by bins
+)
+
+
+def _chosen_mode(req: _Request) -> Callable[[_Request, PathPlan], None]:
+    """What runs the one mode the command line chose."""
     from sncse.errors import SncseError
 
-    modes = [name for name, on in (("--top", top is not None), ("--negation", negation), ("--sweep", sweep),
-                                   ("--compare", compare is not None), ("--overlap", overlap and compare is None))
-             if on]
-    if len(modes) != 1:
+    chosen = [(flag, run) for flag, chose, run in MODES if chose(req)]
+    if len(chosen) != 1:
         raise SncseError("choose exactly one of --top K TASK, --negation, --sweep, --overlap, --compare"
-                         + (f" (got {' and '.join(modes)})" if modes else ""))
-    targets = list(targets or [])
-    if pairs is not None and not negation and not (overlap and compare is None):
+                         + (f" (got {' and '.join(flag for flag, _ in chosen)})" if chosen else ""))
+    return chosen[0][1]
+
+
+def _check_options(req: _Request) -> None:
+    """Options given to a mode that does not take them."""
+    from sncse.errors import SncseError
+
+    if req.pairs is not None and not req.negation and not (req.overlap and req.compare is None):
         raise SncseError("--pairs goes with --negation or --overlap")
-    if (columns is not None or skip_bad_rows) and pairs is None:
+    if (req.columns is not None or req.skip_bad_rows) and req.pairs is None:
         raise SncseError("--columns and --skip-bad-rows go with --overlap --pairs FILE")
-    if tasks is not None and not (overlap or compare is not None):
+    if req.tasks is not None and not (req.overlap or req.compare is not None):
         raise SncseError("--tasks goes with --overlap or --compare")
-    if against is not None and compare is None:
+    if req.against is not None and req.compare is None:
         raise SncseError("--against goes with --compare")
-    batch_size = batch_size or 128
-    plan = path_plan(json_file).write(csv_file, "--csv")
-    if top is not None:
-        _run_top(targets, top, split, pooler, device, batch_size, json_file, csv_file, out_dir, plan)
-    elif compare is not None:
-        _run_compare(targets, compare, against, resamples, confidence, seed, json_file, plan, overlap, tasks)
-    elif overlap:
-        _run_overlap(targets, tasks, pairs, columns, skip_bad_rows, pooler, device, batch_size, json_file, csv_file,
-                     plan)
-    elif negation:
-        _run_negation(targets, n, pairs, negator, negation_mode, seed, pooler, device, batch_size, json_file,
-                      csv_file, out_dir or ".", plan)
-    else:
-        _run_sweep(targets, json_file, csv_file, out_dir or ".", plan)
 
 
 def register(app: typer.Typer) -> None:

@@ -114,7 +114,7 @@ def _align_table(result: dict[str, Any]) -> Any:
 
 
 @handle_errors
-def eval(
+def eval_command(
     model: Annotated[str, typer.Argument(help="Run dir of `sncse train`, saved model dir, sentence-transformers dir, "
                                               "registered encoder (minilm, tiny-bert) or Hugging Face name.")],
     tasks: Annotated[str | None, typer.Option("--tasks", "-t", help="sts | transfer | align | all | comma list "
@@ -166,22 +166,44 @@ def eval(
     behind the scores (RUN/eval_<mode>.pair_scores.json.gz is where `sncse analyze --compare RUN` looks).
     """
     from sncse.config import load_config
-    from sncse.data.tasks import requested_tasks
-    from sncse.eval.results import eval_result_path, mteb_files, result_file_mode, write_mteb, write_result
-    from sncse.eval.runner import model_kind, run_eval
-    from sncse.outputs import same_path
+    from sncse.eval.runner import run_eval
 
     cfg = load_config(config, overrides).eval
     tasks = tasks or (None if pairs or triplets else cfg.tasks)  # files alone: only those files
     mode = mode or cfg.mode
-    batch_size = batch_size or cfg.batch_size
-    pooler = pooler or cfg.pooler
-    kfold = kfold or cfg.kfold
-    amp = amp or cfg.amp
+    _check_format(fmt)
+    plan, kept, target = _plan_outputs(model, tasks, mode, json_file, config, fmt, out_dir, limit, pairs, triplets)
+    if limit is not None:
+        console.print(f"[yellow]--limit {limit}: smoke run on a subset, numbers are not comparable to the papers[/]")
+    result = run_eval(model, tasks=tasks, mode=mode, pooler=pooler or cfg.pooler,
+                      batch_size=batch_size or cfg.batch_size, device=device, limit=limit, kfold=kfold or cfg.kfold,
+                      show_progress=not state.quiet, pairs=pairs, columns=columns, skip_bad_rows=skip_bad_rows,
+                      pair_scores=pair_scores, amp=amp or cfg.amp, paths=plan, triplets=triplets)
+    written = _write_outputs(result, json_file, kept, target, pair_scores)
+    if json_file == "-":
+        print_json(result)
+    elif fmt == "table":
+        _print_tables(result)
+    for p in written:
+        console.print(f"wrote {p}", highlight=False)
+
+
+def _check_format(fmt: str) -> None:
     if fmt not in ("table", "mteb"):
         from sncse.errors import SncseError
 
         raise SncseError(f"--format must be table or mteb, got {fmt!r}")
+
+
+def _plan_outputs(model: str, tasks: str | None, mode: str, json_file: str | None, config: Any, fmt: str,
+                  out_dir: str | None, limit: int | None, pairs: list[Path] | None,
+                  triplets: list[Path] | None) -> tuple[Any, Path | None, Path | None]:
+    """(the plan of paths, the run's own copy of the result or None, the MTEB folder or None)."""
+    from sncse.data.tasks import requested_tasks
+    from sncse.eval.results import eval_result_path, mteb_files, result_file_mode
+    from sncse.eval.runner import model_kind
+    from sncse.outputs import same_path
+
     plan = path_plan(json_file).read(config, "the config file")
     # the run's own copy: own files or triplets alone go beside, never over, the run's STS result that
     # `sncse analyze` reads; --json may name that very file (it is then written once)
@@ -194,12 +216,14 @@ def eval(
     target = (Path(out_dir) if out_dir else Path("mteb_results") / Path(str(model)).name) if fmt == "mteb" else None
     for path in mteb_files(target) if target is not None else []:
         plan.write(path, "the MTEB files")
-    if limit is not None:
-        console.print(f"[yellow]--limit {limit}: smoke run on a subset, numbers are not comparable to the papers[/]")
-    result = run_eval(model, tasks=tasks, mode=mode, pooler=pooler, batch_size=batch_size, device=device,
-                      limit=limit, kfold=kfold, show_progress=not state.quiet, pairs=pairs, columns=columns,
-                      skip_bad_rows=skip_bad_rows, pair_scores=pair_scores, amp=amp, paths=plan,
-                      triplets=triplets)
+    return plan, kept, target
+
+
+def _write_outputs(result: dict[str, Any], json_file: str | None, kept: Path | None, target: Path | None,
+                   pair_scores: str | None) -> list[Path]:
+    """Write --json, the run's own copy and the MTEB files; every file written (the per-pair scores first)."""
+    from sncse.eval.results import write_mteb, write_result
+
     written: list[Path] = [Path(result["meta"]["pair_scores"])] if pair_scores else []
     if json_file and json_file != "-":
         written.append(write_result(result, json_file))  # the result schema's own writer (creates the folder)
@@ -211,27 +235,26 @@ def eval(
 
             raise SncseError("--format mteb covers STS tasks only; add STS tasks to --tasks")
         written += write_mteb(result, target)
-    if json_file == "-":
-        print_json(result)
-    elif fmt == "table":
-        if result["tasks"]:
-            for t in _sts_tables(result):
-                out.print(t)
-        if "transfer" in result:
-            out.print(_transfer_table(result))
-        if "align" in result:
-            out.print(_align_table(result))
-        if "triplets" in result:
-            out.print(_triplet_table(result))
-            for task, r in result["triplets"]["tasks"].items():
-                out.print(f"[dim]{display_name(task)}: {r['source']}[/]", highlight=False)
-        out.print(f"[dim]protocol: {result['protocol']}; precision {result['meta'].get('precision')}[/]",
-                  highlight=False)
-    for p in written:
-        console.print(f"wrote {p}", highlight=False)
+    return written
+
+
+def _print_tables(result: dict[str, Any]) -> None:
+    if result["tasks"]:
+        for t in _sts_tables(result):
+            out.print(t)
+    if "transfer" in result:
+        out.print(_transfer_table(result))
+    if "align" in result:
+        out.print(_align_table(result))
+    if "triplets" in result:
+        out.print(_triplet_table(result))
+        for task, r in result["triplets"]["tasks"].items():
+            out.print(f"[dim]{display_name(task)}: {r['source']}[/]", highlight=False)
+    out.print(f"[dim]protocol: {result['protocol']}; precision {result['meta'].get('precision')}[/]",
+              highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     app.command("eval", epilog="Examples: sncse eval minilm --tasks sts --json results/minilm.json; "
                 "sncse eval minilm --pairs my_pairs.tsv; sncse eval minilm --tasks negation; "
-                "sncse eval minilm --triplets my_triplets.tsv")(eval)
+                "sncse eval minilm --triplets my_triplets.tsv")(eval_command)

@@ -13,6 +13,7 @@ import sncse
 
 from . import analyze, config, data, demo, encode, eval, export, negate, plugins, search, serve, train
 from .common import setup
+from .help_text import reflow_help
 
 app = typer.Typer(
     name="sncse",
@@ -51,6 +52,7 @@ def main_options(
 
 for module in (negate, train, eval, encode, search, analyze, export, serve, demo, plugins, config, data):
     module.register(app)
+reflow_help(app)
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def negate(
     """
     import os
 
-    from sncse.negation.io import negate_file
+    from sncse.negation.driver import negate_file
 
     if workers == 0:
         workers = os.cpu_count() or 1

@@ -103,7 +103,7 @@ def pack_negations(src: Path, dst: Path) -> dict[str, int]:
 
     from sncse.data.corpus import iter_negation_pairs
     from sncse.io import atomic_write
-    from sncse.negation.io import format_pair
+    from sncse.negation.formats import format_pair
 
     kept = dropped = 0
     with atomic_write(dst, mode="wb", encoding=None) as raw, \

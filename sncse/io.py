@@ -57,6 +57,20 @@ def open_text(path: str | Path, errors: str = "strict") -> IO[str]:
     return open(path, encoding="utf-8", errors=errors, newline="")
 
 
+def plain_name(path: str | Path) -> str:
+    """The file name without a ``.gz`` ending (``dev.tsv.gz`` -> ``dev.tsv``): what the input formats are
+    recognised by, compressed or not."""
+    name = Path(path).name
+    return name[:-3] if name.endswith(".gz") else name
+
+
+def plain_stem(path: str | Path) -> str:
+    """:func:`plain_name` without its extension (``dev.tsv.gz`` -> ``dev``; a name that is all
+    extension, ``.tsv``, stays whole)."""
+    name = plain_name(path)
+    return Path(name).stem or name
+
+
 def iter_lines(path: str | Path, errors: str = "strict") -> Iterator[str]:
     """Lines without their line ending. Invalid UTF-8 raises DataError naming the line number
     (``errors="replace"`` substitutes U+FFFD instead), as does a gzip file that ends early."""

@@ -98,7 +98,7 @@ def _graph() -> dict[str, tuple[set[str], set[str]]]:
 #: package ``sncse`` itself (its face: ``sncse.load``, ``sncse.__version__``) stands for itself only.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("ground", ("sncse.errors", "sncse.progress", "sncse.version")),
-    ("base", ("sncse.io", "sncse.outputs", "sncse.registry", "sncse.shards")),
+    ("base", ("sncse.io", "sncse.outputs", "sncse.registry", "sncse.resumable", "sncse.shards")),
     ("settings and rules", ("sncse.config", "sncse.negation", "sncse.runinfo")),
     ("models and data", ("sncse.encoders", "sncse.losses", "sncse.data", "sncse_plugins")),
     ("using a model", ("sncse.eval", "sncse.embed", "sncse.serve")),

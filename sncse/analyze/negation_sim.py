@@ -237,7 +237,7 @@ def read_pairs(path: str | Path, seed: int = 0) -> NegationPairs:
 def _negator_of(path: Path) -> str:
     """``spacy (faithful)`` from the ``sncse negate`` statistics beside ``path``; else the file's name."""
     from ..io import read_json
-    from ..negation.io import stats_path_for
+    from ..negation.driver import stats_path_for
     from ..registry import base_name
 
     stats_file = stats_path_for(path)

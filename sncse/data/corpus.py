@@ -28,7 +28,7 @@ from pathlib import Path
 from ..config.schema import DataFormat, choices
 from ..errors import DataError
 from ..io import atomic_write, iter_lines, open_text
-from ..negation.io import RECORD_COLUMNS
+from ..negation.formats import RECORD_COLUMNS
 from .root import find_data_file
 
 log = logging.getLogger(__name__)

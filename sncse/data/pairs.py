@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..io import iter_lines
+from ..io import iter_lines, plain_name, plain_stem
 from .senteval import STSSubset, STSTask
 
 log = logging.getLogger(__name__)
@@ -82,15 +82,12 @@ PAIRS_LAYOUT = RowLayout(("sentence A", "sentence B", "score"), KNOWN_COLUMNS, (
 
 def pairs_task_name(path: str | Path) -> str:
     """The task name of a pairs file: its name without ``.gz`` and the extension (``dev.tsv`` -> ``dev``)."""
-    name = Path(path).name
-    name = name[:-3] if name.endswith(".gz") else name
-    return Path(name).stem or name
+    return plain_stem(path)
 
 
-def detect_format(path: str | Path, first_line: str = "") -> str:
-    """tsv | csv | jsonl, from the extension or else the first line."""
-    name = Path(path).name
-    suffix = Path(name[:-3] if name.endswith(".gz") else name).suffix.lower()
+def table_format(path: str | Path, first_line: str = "") -> str:
+    """tsv | csv | jsonl, from the extension (``.gz`` aside) or else the first line."""
+    suffix = Path(plain_name(path)).suffix.lower()
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
     if first_line.lstrip().startswith("{"):
@@ -314,7 +311,7 @@ def read_rows(path: str | Path, layout: RowLayout, columns: Columns = None,
     layout's known header names the file has. Skipped rows, blank lines and quoting are logged.
     """
     path = Path(path)
-    fmt = detect_format(path, _first_line(path))
+    fmt = table_format(path, _first_line(path))
     wanted = parse_columns(columns, layout)
     reader = RowReader(path, layout, skip_bad_rows)
     if fmt == "jsonl":

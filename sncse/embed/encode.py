@@ -32,6 +32,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from ..errors import DataError, SncseError
 from ..io import atomic_write, read_json, write_json
 from ..outputs import PathPlan
 from ..progress import forward_to, task
+from ..resumable import check_same_settings, chunked, log_fresh_start
 from ..shards import Shard, parse_shard
 from .corpus import CorpusScan, read_corpus_lines, scan_corpus
 from .npy import open_rows, write_rows
@@ -93,17 +95,9 @@ def _open_partial(partial: Path, meta: dict[str, Any], resume: bool) -> None:
     """Check (``resume``) or start the partial folder; a stale one is replaced when not resuming."""
     meta_path = partial / "meta.json"
     if resume and meta_path.is_file():
-        old = read_json(meta_path)
-        for key, value in meta.items():
-            if old.get(key) != value:
-                raise SncseError(f"cannot resume: the partial output was made with {key}={old.get(key)!r}, this "
-                                 f"run has {key}={value!r}; rerun with the same settings or start again "
-                                 "without resuming", path=partial, setting="resume")
+        check_same_settings(read_json(meta_path), meta, partial)
         return
-    if resume:
-        log.info("no partial output to resume in %s; starting from the first line", partial)
-    elif partial.exists():
-        log.info("discarding the partial output of an earlier run (resume to continue it)")
+    log_fresh_start(resume, partial.exists(), partial)
     if partial.exists():  # chunks without their settings are not trusted
         shutil.rmtree(partial)
     partial.mkdir()
@@ -113,15 +107,7 @@ def _open_partial(partial: Path, meta: dict[str, Any], resume: bool) -> None:
 def _chunks(path: Path, fmt: str, first: int, last: int, size: int) -> Iterator[tuple[int, list[str]]]:
     """(global chunk index, texts) for input lines ``first`` .. ``last - 1``; ``first`` is a multiple of
     ``size``, so chunk boundaries are the same whichever shard reads them."""
-    texts: list[str] = []
-    index = first // size
-    for text in read_corpus_lines(path, fmt, first, last):
-        texts.append(text)
-        if len(texts) == size:
-            yield index, texts
-            index, texts = index + 1, []
-    if texts:
-        yield index, texts
+    return enumerate(chunked(read_corpus_lines(path, fmt, first, last), size), start=first // size)
 
 
 def _embed_chunk(model: Any, texts: list[str], dim: int, batch_size: int, normalize: bool,
@@ -145,6 +131,34 @@ def _model_meta(model: Any, model_name: str | None) -> dict[str, Any]:
             "pooler": getattr(model, "pooler_name", None),
             "dim": int(model.hidden_size),
             "max_length": getattr(model, "inference_max_length", None)}
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One checked run: the loaded model, its input's scan, the lines it covers and the settings a
+    resumed run must share."""
+
+    model: Any
+    input_path: Path
+    output: Path
+    scan: CorpusScan
+    first: int  # input lines first .. last - 1 (0-based)
+    last: int
+    meta: dict[str, Any]
+
+    @property
+    def dim(self) -> int:
+        return int(self.meta["dim"])
+
+
+@dataclass
+class _Progress:
+    """What the chunk loop did: the chunk files in order, chunks kept from a stopped run, lines embedded."""
+
+    parts: list[Path] = field(default_factory=list)
+    resumed: int = 0
+    embedded: int = 0
+    loop_s: float = 0.0
 
 
 def encode_file(
@@ -174,12 +188,38 @@ def encode_file(
     input_path = Path(input_path)
     shard = parse_shard(shard)
     output = shard.output_path(output)
+    _check_options(output, dtype, batch_size, chunk_size)
+    run = _prepare_run(model, input_path, output, shard, fmt=fmt, normalize=normalize, dtype=dtype,
+                       chunk_size=chunk_size, empty_lines=empty_lines, pooler=pooler, device=device,
+                       model_name=model_name, amp=amp, paths=paths)
+    partial = partial_dir(output)
+    _open_partial(partial, run.meta, resume)
+    progress = _embed_chunks(run, partial, chunk_size, batch_size, normalize, dtype, amp, resume)
+    if progress.resumed:
+        log.info("resumed: %d finished chunk(s) kept, %d line(s) embedded now", progress.resumed, progress.embedded)
+    sidecar = _finish(run, progress.parts, dtype)
+    shutil.rmtree(partial)
+    return {**sidecar, "output": str(output), "sidecar": str(sidecar_path(output)), "resumed_chunks": progress.resumed,
+            "lines_this_run": progress.embedded, "encode_seconds": round(progress.loop_s, 3),
+            "sentences_per_second": (round(progress.embedded / progress.loop_s, 1)
+                                     if progress.embedded and progress.loop_s > 0 else None),
+            "total_seconds": round(time.perf_counter() - t_start, 3)}
+
+
+def _check_options(output: Path, dtype: str, batch_size: int, chunk_size: int) -> None:
     if dtype not in DTYPES:
         raise SncseError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}", setting="dtype")
     if batch_size < 1 or chunk_size < 1:
         raise SncseError("batch size and chunk size must be at least 1")
     if output.suffix != ".npy":
         raise DataError("output must be a .npy file name", path=output)
+
+
+def _prepare_run(model: Any, input_path: Path, output: Path, shard: Shard, *, fmt: str, normalize: bool,
+                 dtype: str, chunk_size: int, empty_lines: str, pooler: str | None, device: str,
+                 model_name: str | None, amp: AmpMode, paths: PathPlan | None) -> _Run:
+    """Check the paths, the device and the input before the model loads; then load it (a name) and
+    gather the settings the sidecar records."""
     from ..encoders.resolve import read_model
 
     plan = _plan_outputs(output, paths).read(input_path, "the input")
@@ -202,46 +242,47 @@ def encode_file(
     meta = {**info, "normalize": normalize, "dtype": dtype, "input": str(input_path.resolve()),
             "input_sha256": scan.sha256, "input_lines": scan.lines, "format": scan.format,
             "chunk_size": chunk_size, "empty_lines": empty_lines, "shard": str(shard), "line_range": [first, last]}
-    partial = partial_dir(output)
-    _open_partial(partial, meta, resume)
+    return _Run(model, input_path, output, scan, first, last, meta)
 
+
+def _embed_chunks(run: _Run, partial: Path, chunk_size: int, batch_size: int, normalize: bool, dtype: str,
+                  amp: AmpMode, resume: bool) -> _Progress:
+    """Embed each chunk of the run's lines into its own file under ``partial`` (keeping, with
+    ``resume``, the chunks a stopped run finished)."""
+    progress = _Progress()
     t_loop = time.perf_counter()
-    parts: list[Path] = []
-    embedded = resumed = 0
     try:
-        with task("encoding", total=last - first, unit="sent") as advance:
-            for index, texts in _chunks(input_path, scan.format, first, last, chunk_size):
+        with task("encoding", total=run.last - run.first, unit="sent") as advance:
+            for index, texts in _chunks(run.input_path, run.scan.format, run.first, run.last, chunk_size):
                 path = _chunk_path(partial, index)
-                parts.append(path)
-                if resume and _finished_chunk(path, len(texts), info["dim"], dtype):
-                    resumed += 1
+                progress.parts.append(path)
+                if resume and _finished_chunk(path, len(texts), run.dim, dtype):
+                    progress.resumed += 1
                     advance(len(texts))
                     continue
                 with forward_to(advance):  # encode's own progress, on this one bar
-                    block = _embed_chunk(model, texts, info["dim"], batch_size, normalize, dtype, amp)
+                    block = _embed_chunk(run.model, texts, run.dim, batch_size, normalize, dtype, amp)
                 advance(len(texts) - len(dict.fromkeys(t for t in texts if t)))  # repeats, empties: done too
                 with atomic_write(path, "wb", encoding=None) as fh:
                     np.save(fh, block)
-                embedded += len(texts)
+                progress.embedded += len(texts)
     except BaseException:
         log.warning("stopped; %d finished chunk(s) are kept in %s: resume to continue",
-                    len(parts) - 1, partial)
+                    len(progress.parts) - 1, partial)
         raise
-    loop_s = time.perf_counter() - t_loop
-    if resumed:
-        log.info("resumed: %d finished chunk(s) kept, %d line(s) embedded now", resumed, embedded)
+    progress.loop_s = time.perf_counter() - t_loop
+    return progress
 
-    _write_npy(output, parts, last - first, info["dim"], dtype)
-    empty_here = sum(1 for n in scan.empty if first < n <= last)
-    sidecar = {"version": SIDECAR_VERSION, **{k: v for k, v in meta.items() if k != "line_range"},
-               "count": last - first, "line_range": [first, last], "empty_lines_zeroed": empty_here,
+
+def _finish(run: _Run, parts: Sequence[Path], dtype: str) -> dict[str, Any]:
+    """Concatenate the chunks into the output and write its sidecar; the sidecar."""
+    _write_npy(run.output, parts, run.last - run.first, run.dim, dtype)
+    empty_here = sum(1 for n in run.scan.empty if run.first < n <= run.last)
+    sidecar = {"version": SIDECAR_VERSION, **{k: v for k, v in run.meta.items() if k != "line_range"},
+               "count": run.last - run.first, "line_range": [run.first, run.last], "empty_lines_zeroed": empty_here,
                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    write_json(sidecar_path(output), sidecar)
-    shutil.rmtree(partial)
-    return {**sidecar, "output": str(output), "sidecar": str(sidecar_path(output)), "resumed_chunks": resumed,
-            "lines_this_run": embedded, "encode_seconds": round(loop_s, 3),
-            "sentences_per_second": round(embedded / loop_s, 1) if embedded and loop_s > 0 else None,
-            "total_seconds": round(time.perf_counter() - t_start, 3)}
+    write_json(sidecar_path(run.output), sidecar)
+    return sidecar
 
 
 def _precision(sidecar: dict[str, Any]) -> str:

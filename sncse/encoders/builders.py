@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,36 @@ def _model_kwargs(attn_implementation: str | None) -> dict[str, Any]:
     return kwargs
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _UnusedPoolerReport(logging.Filter):
+    """Drops transformers' load report when all it says is that the backbone's own pooler layer
+    (``pooler.dense``) was not in the checkpoint: no sncse pooler reads that layer, and a model saved
+    from a backbone built without it (``tiny-bert``, runs trained from one) never has it. Any other
+    missing, unexpected or mismatched weight keeps the report."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = _ANSI.sub("", record.getMessage())
+        if "LOAD REPORT" not in message:
+            return True
+        table = message.split("\n\nNotes:", 1)[0].splitlines()[1:]
+        rows = [[cell.strip() for cell in line.split("|")] for line in table[2:] if line.strip()]
+        return not rows or not all(len(row) >= 2 and row[0].startswith("pooler.") and row[1] == "MISSING"
+                                   for row in rows)
+
+
+@contextmanager
+def _quiet_unused_pooler() -> Iterator[None]:
+    logger = logging.getLogger("transformers.modeling_utils")
+    quiet = _UnusedPoolerReport()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
 def build_hf(name_or_path: str, attn_implementation: str | None = "sdpa", **_: Any):
     """Load a Hugging Face encoder and its tokenizer (hub name or local directory)."""
     from transformers import AutoModel, AutoTokenizer
@@ -50,7 +83,7 @@ def build_hf(name_or_path: str, attn_implementation: str | None = "sdpa", **_: A
         raise SncseError(f"encoder directory not found: {name_or_path}")
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-        with reading_weights(local if local.is_dir() else name_or_path):
+        with reading_weights(local if local.is_dir() else name_or_path), _quiet_unused_pooler():
             try:
                 backbone = AutoModel.from_pretrained(name_or_path, **_model_kwargs(attn_implementation))
             except (ValueError, ImportError):  # this architecture has no SDPA kernel

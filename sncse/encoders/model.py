@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,9 @@ from .. import registry
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE, AmpMode, MlpMode, ModelConfig, choices
 from ..errors import SncseError
 from ..io import umask_modes
-from ..progress import task
 from .amp import autocast
 from .amp import precision as amp_precision
+from .encoding import Encodes
 from .files import HEAD_FILE, META_FILE, load_weights
 from .poolers import MLPHead, Pooler
 from .prompt import special_wrap, split_template
@@ -84,7 +83,7 @@ class _HostCopies:
             self._land()
 
 
-class SentenceEncoder(nn.Module):
+class SentenceEncoder(Encodes, nn.Module):
     """A sentence encoder: ``backbone`` -> ``pooler`` -> (``head`` in training) -> vector."""
 
     def __init__(
@@ -220,60 +219,36 @@ class SentenceEncoder(nn.Module):
         return pooled
 
     @torch.no_grad()
-    def encode(
-        self,
-        sentences: Sequence[str],
-        batch_size: int = 128,
-        normalize: bool = False,
-        convert_to: str = "numpy",
-        view: str = "original",
-        amp: AmpMode = "auto",
-        show_progress: bool = True,
-    ) -> np.ndarray | torch.Tensor:
-        """Embed ``sentences`` -> (N, H) float32, in input order (``convert_to="tensor"``: a CPU tensor).
-
-        Each distinct sentence is encoded once, and batches are formed from length-sorted sentences
-        so that little padding is computed. Evaluation mode: dropout off, training-only head off.
-        ``amp``: the precision (:mod:`sncse.encoders.amp`; ``off`` is fp32). On CUDA each finished batch is copied
-        to the host while the next one runs, so the device holds a few batches, never all N vectors.
-        """
-        if isinstance(sentences, str):
-            raise TypeError("encode() takes a list of sentences, not a single string")
-        sentences = list(sentences)
+    def _embed_batches(self, ids: list[list[int]], batches: list[list[int]], amp: AmpMode,
+                       advance: Callable[[int], None]) -> torch.Tensor:
+        """Evaluation mode (dropout off, training-only head off) on the model's device. On CUDA each
+        finished batch is copied to the host while the next one runs, so the device holds a few
+        batches, never all the rows."""
         was_training = self.training
         self.eval()
         device = self.device
-        unique = list(dict.fromkeys(sentences))
-        ids = self.tokenize(unique, view=view, max_length=self.inference_max_length)
-        order = sorted(range(len(unique)), key=lambda i: -len(ids[i]))
-        out = torch.empty((len(unique), self.hidden_size), dtype=torch.float32)
+        out = torch.empty((len(ids), self.hidden_size), dtype=torch.float32)
         copies = _HostCopies(out, device)
-        ctx = task("encoding", total=len(unique), unit="sent") if show_progress else nullcontext(lambda n: None)
-        with ctx as advance:
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                batch = self.collate([ids[i] for i in idx], device=device)
-                with autocast(device, amp):
-                    emb = self(**batch)
-                copies.add(idx, emb.float())
-                advance(len(idx))
+        for idx in batches:
+            batch = self.collate([ids[i] for i in idx], device=device)
+            with autocast(device, amp):
+                emb = self(**batch)
+            copies.add(idx, emb.float())
+            advance(len(idx))
         copies.finish()
         self.train(was_training)
+        return out
+
+    def _rows(self, out: torch.Tensor, order: list[int], normalize: bool, convert_to: str) -> np.ndarray | torch.Tensor:
         if normalize:
             out = torch.nn.functional.normalize(out, dim=-1)
-        index = {s: i for i, s in enumerate(unique)}
-        result = out[torch.as_tensor([index[s] for s in sentences], dtype=torch.long)] if sentences else out[:0]
+        result = out[torch.as_tensor(order, dtype=torch.long)] if order else out[:0]
         return result.numpy() if convert_to == "numpy" else result
 
     def precision(self, amp: AmpMode = "auto") -> str:
         """What ``encode(amp=amp)`` computes in on this model's device: ``fp32``, ``bf16`` or ``fp16``."""
         return amp_precision(self.device, amp)
 
-    def similarity(self, a: Sequence[str], b: Sequence[str], batch_size: int = 128) -> np.ndarray:
-        """Cosine similarity matrix (len(a), len(b))."""
-        ea = self.encode(a, batch_size=batch_size, normalize=True, show_progress=False)
-        eb = self.encode(b, batch_size=batch_size, normalize=True, show_progress=False)
-        return ea @ eb.T
 
     # ------------------------------------------------------------------ persistence
     def metadata(self) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 The graph maps token ids to the sentence embedding (pooling, the MLP head where inference uses it,
 and optionally L2 normalisation are inside it), so the only Python left is tokenization. That is
 ``SentenceEncoder.tokenize`` itself (the same function, not a copy), so the prompt template, the
-truncation of long sentences and the special tokens are exactly the torch path's. ``encode`` keeps
-``SentenceEncoder.encode``'s contract: each distinct sentence once, length-sorted batches, rows in
-input order, ``normalize`` and ``convert_to``.
+truncation of long sentences and the special tokens are exactly the torch path's. ``encode`` and
+``similarity`` are :class:`~sncse.encoders.encoding.Encodes`' too: each distinct sentence once,
+length-sorted batches, rows in input order, ``normalize`` and ``convert_to``.
 
 >>> import sncse
 >>> model = sncse.load("exported/minilm-onnx")          # doctest: +SKIP
@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import numpy as np
 from .. import registry
 from ..config.schema import ORIGINAL_TEMPLATE, VIEW_TEMPLATE
 from ..errors import SncseError
-from ..progress import task
+from .encoding import Encodes
 from .files import META_FILE, ONNX_FILE
 from .model import SentenceEncoder
 
@@ -76,7 +75,7 @@ def _providers(device: str | None) -> tuple[list[Any], str]:
     raise SncseError(f"device must be auto, cpu, cuda or cuda:N for an ONNX model, got {device!r}")
 
 
-class OnnxEncoder:
+class OnnxEncoder(Encodes):
     """A sentence encoder backed by an onnxruntime session: ``encode`` and ``similarity`` as SentenceEncoder."""
 
     # One tokenization for both runtimes: these are SentenceEncoder's own methods. They read
@@ -182,37 +181,19 @@ class OnnxEncoder:
 
     __call__ = forward
 
-    def encode(
-        self,
-        sentences: Sequence[str],
-        batch_size: int = 128,
-        normalize: bool = False,
-        convert_to: str = "numpy",
-        view: str = "original",
-        amp: str = "auto",
-        show_progress: bool = True,
-    ) -> Any:
-        """Embed ``sentences`` -> (N, H) float32, in input order (``amp`` is accepted and ignored).
+    def _embed_batches(self, ids: list[list[int]], batches: list[list[int]], amp: str,
+                       advance: Callable[[int], None]) -> np.ndarray:
+        """The graph's rows (``amp`` is accepted and ignored: the precision is the graph's)."""
+        out = np.empty((len(ids), self.hidden_size), dtype=np.float32)
+        for idx in batches:
+            out[idx] = self(**self.collate([ids[i] for i in idx]))
+            advance(len(idx))
+        return out
 
-        Each distinct sentence is encoded once, in batches of length-sorted sentences.
-        """
-        if isinstance(sentences, str):
-            raise TypeError("encode() takes a list of sentences, not a single string")
-        sentences = list(sentences)
-        unique = list(dict.fromkeys(sentences))
-        ids = self.tokenize(unique, view=view, max_length=self.inference_max_length) if unique else []
-        order = sorted(range(len(unique)), key=lambda i: -len(ids[i]))
-        out = np.empty((len(unique), self.hidden_size), dtype=np.float32)
-        ctx = task("encoding", total=len(unique), unit="sent") if show_progress else nullcontext(lambda n: None)
-        with ctx as advance:
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                out[idx] = self(**self.collate([ids[i] for i in idx]))
-                advance(len(idx))
+    def _rows(self, out: np.ndarray, order: list[int], normalize: bool, convert_to: str) -> Any:
         if normalize:  # as torch.nn.functional.normalize: x / max(||x||, 1e-12)
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        index = {s: i for i, s in enumerate(unique)}
-        result = out[np.asarray([index[s] for s in sentences], dtype=np.int64)] if sentences else out[:0]
+        result = out[np.asarray(order, dtype=np.int64)] if order else out[:0]
         if convert_to == "numpy":
             return result
         import torch
@@ -222,12 +203,6 @@ class OnnxEncoder:
     def precision(self, amp: str = "auto") -> str:
         """What ``encode`` computes in: the graph's weights, ``fp32`` or the quantization (``amp`` is ignored)."""
         return str(self.onnx_info.get("quantize") or "fp32")
-
-    def similarity(self, a: Sequence[str], b: Sequence[str], batch_size: int = 128) -> np.ndarray:
-        """Cosine similarity matrix (len(a), len(b))."""
-        ea = self.encode(a, batch_size=batch_size, normalize=True, show_progress=False)
-        eb = self.encode(b, batch_size=batch_size, normalize=True, show_progress=False)
-        return ea @ eb.T
 
     def __repr__(self) -> str:
         quant = self.onnx_info.get("quantize")

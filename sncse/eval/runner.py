@@ -99,23 +99,65 @@ def run_eval(
     default; ``meta.precision`` of the result records what ran. ``paths``: the caller's plan of paths
     (its own outputs), checked with the evaluation's before any work.
     """
-    from ..data.triplets import triplet_task
-    from ..encoders.loading import load
-    from ..encoders.resolve import read_model
     from .alignment import evaluate_alignment
-    from .pairs import evaluate_pairs, load_pair_files, merge_into_sts
+    from .pairs import evaluate_pairs, merge_into_sts
     from .sts import encoder_embedder, evaluate_sts
     from .transfer import evaluate_transfer
-    from .triplets import evaluate_triplets, load_triplet_files
+    from .triplets import evaluate_triplets
 
     plan = requested_tasks(tasks, mode, own_files=bool(pairs or triplets))
+    _check_request(plan, pair_scores, columns, pairs, triplets)
+    check_data(plan, mode, root)
+    own, triplet_sets = _read_own_files(plan, model, pairs, triplets, columns, skip_bad_rows, pair_scores, paths,
+                                        root, limit)
+    start = time.perf_counter()
+    encoder, model_name = _load_encoder(model, model_name, pooler, device)
+    # what the encoder computes in, known before any work (fp16 on a CPU fails here); None if it cannot say
+    precision = encoder.precision(amp) if callable(getattr(encoder, "precision", None)) else None
+    embed = encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress, amp=amp)
+    sts = (evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit, keep_pairs=pair_scores is not None)
+           if plan.sts else None)
+    trip = evaluate_triplets(embed, triplet_sets, keep_rows=pair_scores is not None) if triplet_sets else None
+    written = (_write_pair_scores(pair_scores, sts, trip, model_name, getattr(encoder, "pooler_name", pooler), mode,
+                                  limit) if pair_scores is not None else None)
+    if own:
+        sts = merge_into_sts(sts, evaluate_pairs(embed, own))
+    transfer = (evaluate_transfer(embed, plan.transfer, root=root, kfold=kfold if mode == "test" else min(kfold, 5),
+                                  limit=limit) if plan.transfer else None)
+    align = evaluate_alignment(embed, root=root, limit=limit) if plan.align else None
+    device_str = str(getattr(encoder, "device", "cpu"))
+    return build_result(
+        model_name, getattr(encoder, "pooler_name", pooler), mode, sts=sts, transfer=transfer, align=align,
+        published=_published_rows(plan, mode), triplets=trip,
+        meta={"seconds": round(time.perf_counter() - start, 2), "device": device_str, "precision": precision,
+              "batch_size": batch_size,
+              "tasks_spec": tasks, **({"pairs": [str(p) for p in pairs]} if pairs else {}),
+              **({"triplet_files": [str(p) for p in triplets]} if triplets else {}),
+              **({"pair_scores": written} if written else {})},
+    )
+
+
+def _check_request(plan: TaskPlan, pair_scores: str | Path | None, columns: str | list[str] | None,
+                   pairs: list[str | Path] | None, triplets: list[str | Path] | None) -> None:
+    """Settings that contradict each other or the tasks requested."""
     if pair_scores is not None and not plan.sts and not plan.triplets and not triplets:
         raise SncseError("per-pair scores are kept for STS and triplet tasks only; the tasks requested hold none",
                          setting="tasks")
     if columns is not None and pairs and triplets:
         raise SncseError("the columns setting names the columns of one kind of file; score pair files and "
                          "triplet files in separate runs", setting="columns")
-    check_data(plan, mode, root)
+
+
+def _read_own_files(plan: TaskPlan, model: Any, pairs: list[str | Path] | None, triplets: list[str | Path] | None,
+                    columns: str | list[str] | None, skip_bad_rows: bool, pair_scores: str | Path | None,
+                    paths: PathPlan | None, root: str | Path | None, limit: int | None) -> tuple[list[Any], list[Any]]:
+    """Check every path the evaluation reads and writes, then read the user's pair files and every
+    triplet set (the requested triplet tasks, then the user's files): (pairs tasks, triplet sets)."""
+    from ..data.triplets import triplet_task
+    from ..encoders.resolve import read_model
+    from .pairs import load_pair_files
+    from .triplets import load_triplet_files
+
     files = read_model(paths or PathPlan(), model).write(pair_scores, "the per-pair scores")
     for p in pairs or []:
         files.read(p, "a pairs file")
@@ -125,47 +167,35 @@ def run_eval(
     own = load_pair_files(pairs or [], columns, skip_bad_rows, reserved=plan.sts, limit=limit)
     own_triplets = [t.head(limit) for t in load_triplet_files(triplets or [], columns, skip_bad_rows,
                                                               reserved=plan.triplets)]
-    triplet_sets = [triplet_task(t, root).head(limit) for t in plan.triplets] + own_triplets
-    start = time.perf_counter()
-    if isinstance(model, str | Path):
-        model_name = model_name or str(model)
-        encoder = load(str(model), pooler=pooler, device=device)
-    else:
-        encoder = model
-        model_name = model_name or getattr(encoder, "base_encoder", None) or type(encoder).__name__
-    # what the encoder computes in, known before any work (fp16 on a CPU fails here); None if it cannot say
-    precision = encoder.precision(amp) if callable(getattr(encoder, "precision", None)) else None
-    embed = encoder_embedder(encoder, batch_size=batch_size, show_progress=show_progress, amp=amp)
-    sts = (evaluate_sts(embed, plan.sts, mode=mode, root=root, limit=limit, keep_pairs=pair_scores is not None)
-           if plan.sts else None)
-    trip = evaluate_triplets(embed, triplet_sets, keep_rows=pair_scores is not None) if triplet_sets else None
-    written = None
-    if pair_scores is not None:
-        from .pair_scores import PairScores, write_pair_scores
+    return own, [triplet_task(t, root).head(limit) for t in plan.triplets] + own_triplets
 
-        kept = PairScores.from_sts(sts, model=model_name, pooler=getattr(encoder, "pooler_name", pooler),
-                                   triplets=trip)
-        kept.mode, kept.limit = mode, limit
-        for r in (sts or {}).get("tasks", {}).values():
-            del r["pair_scores"]
-        for r in (trip or {}).get("tasks", {}).values():
-            del r["row_scores"]
-        written = str(write_pair_scores(pair_scores, kept))
-    if own:
-        sts = merge_into_sts(sts, evaluate_pairs(embed, own))
-    transfer = (evaluate_transfer(embed, plan.transfer, root=root, kfold=kfold if mode == "test" else min(kfold, 5),
-                                  limit=limit) if plan.transfer else None)
-    align = evaluate_alignment(embed, root=root, limit=limit) if plan.align else None
+
+def _load_encoder(model: Any, model_name: str | None, pooler: str | None, device: str) -> tuple[Any, str]:
+    """(the encoder, the name the result gives it): ``model`` loaded by ``sncse.load``, or as given."""
+    from ..encoders.loading import load
+
+    if isinstance(model, str | Path):
+        return load(str(model), pooler=pooler, device=device), model_name or str(model)
+    return model, model_name or getattr(model, "base_encoder", None) or type(model).__name__
+
+
+def _write_pair_scores(path: str | Path, sts: dict[str, Any] | None, trip: dict[str, Any] | None, model_name: str,
+                       pooler: str | None, mode: str, limit: int | None) -> str:
+    """Move the per-pair and per-row cosines out of the task results into their own file; its path."""
+    from .pair_scores import PairScores, write_pair_scores
+
+    kept = PairScores.from_sts(sts, model=model_name, pooler=pooler, triplets=trip)
+    kept.mode, kept.limit = mode, limit
+    for r in (sts or {}).get("tasks", {}).values():
+        del r["pair_scores"]
+    for r in (trip or {}).get("tasks", {}).values():
+        del r["row_scores"]
+    return str(write_pair_scores(path, kept))
+
+
+def _published_rows(plan: TaskPlan, mode: str) -> list[dict[str, Any]]:
+    """The papers' rows to print beside the result: test mode only, for the task groups evaluated."""
     published = [dict(as_dict(r), group="sts") for r in PUBLISHED_STS] if plan.sts and mode == "test" else []
     if plan.transfer and mode == "test":
         published += [dict(as_dict(r), group="transfer") for r in PUBLISHED_TRANSFER]
-    device_str = str(getattr(encoder, "device", "cpu"))
-    return build_result(
-        model_name, getattr(encoder, "pooler_name", pooler), mode, sts=sts, transfer=transfer, align=align,
-        published=published, triplets=trip,
-        meta={"seconds": round(time.perf_counter() - start, 2), "device": device_str, "precision": precision,
-              "batch_size": batch_size,
-              "tasks_spec": tasks, **({"pairs": [str(p) for p in pairs]} if pairs else {}),
-              **({"triplet_files": [str(p) for p in triplets]} if triplets else {}),
-              **({"pair_scores": written} if written else {})},
-    )
+    return published

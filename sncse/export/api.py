@@ -11,9 +11,10 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..analyze.runs import RunRecord, is_run_dir, read_run
 from ..errors import SncseError
@@ -23,9 +24,11 @@ from .hf import export_hf, keeps_head
 from .model_card import model_card
 from .sentence_transformers import export_sentence_transformers, verify_sentence_transformers
 
+if TYPE_CHECKING:
+    from ..encoders.model import SentenceEncoder
+
 log = logging.getLogger(__name__)
 
-FORMATS = ("sentence-transformers", "hf", "onnx")
 _ALIASES = {"st": "sentence-transformers", "sentence_transformers": "sentence-transformers",
             "huggingface": "hf", "transformers": "hf"}
 # Largest |sncse - sentence-transformers| difference accepted, relative to the largest embedding value.
@@ -79,6 +82,108 @@ def _move_into_place(tmp: Path, output: Path) -> None:
     os.rename(tmp, output)
 
 
+@dataclass(frozen=True)
+class _Options:
+    """What the caller asked of the folder's contents."""
+
+    normalize: bool
+    verify: bool
+    quantize: str | None
+    check: bool
+    show_progress: bool
+
+
+@dataclass(frozen=True)
+class _Exporter:
+    """One format: ``prepare(verify, quantize)`` checks the options before the model loads and returns
+    whether to verify; ``write(model, folder, options)`` writes the folder and returns (the
+    verification, the ONNX details), either None where the format has none."""
+
+    prepare: Callable[[bool | None, str | None], bool]
+    write: Callable[[SentenceEncoder, Path, _Options], tuple[dict[str, Any] | None, dict[str, Any] | None]]
+
+
+def _no_quantize(fmt: str, quantize: str | None) -> None:
+    if quantize is not None:
+        raise SncseError(f"quantization applies to the onnx format only, not {fmt}")
+
+
+def _verify_by_default() -> bool:
+    """Whether sentence-transformers is installed to verify with (a warning where it is not)."""
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        log.warning("sentence-transformers is not installed: the export is not verified")
+        return False
+    return True
+
+
+def _prepare_sentence_transformers(verify: bool | None, quantize: str | None) -> bool:
+    _no_quantize("sentence-transformers", quantize)
+    return _verify_by_default() if verify is None else bool(verify)
+
+
+def _prepare_hf(verify: bool | None, quantize: str | None) -> bool:
+    _no_quantize("hf", quantize)
+    if verify is None:
+        _verify_by_default()  # the same warning as the other formats; a Hugging Face folder is never verified
+    return False
+
+
+def _prepare_onnx(verify: bool | None, quantize: str | None) -> bool:
+    from .onnx import check_quantize, require_onnx
+
+    if quantize is not None:
+        check_quantize(quantize)
+    require_onnx()  # before loading the model: a missing extra fails in a second
+    return True if verify is None else bool(verify)
+
+
+def _write_sentence_transformers(model: SentenceEncoder, folder: Path,
+                                 options: _Options) -> tuple[dict[str, Any] | None, None]:
+    export_sentence_transformers(model, folder, normalize=options.normalize)
+    if not options.verify:
+        return None, None
+    verification = verify_sentence_transformers(model, folder, normalize=options.normalize)
+    if verification.get("token_ids_match") is False:
+        raise SncseError(
+            "sentence-transformers tokenizes the prompt template differently from sncse with this "
+            "tokenizer: rendered as one string, punctuation merges across the sentence/template "
+            "boundary (byte-level BPE vocabularies with merges such as '.\"'); export with "
+            "--format hf, or with another --pooler")
+    if verification["max_rel_diff"] > VERIFY_RTOL:
+        raise RuntimeError(
+            f"the exported folder does not reproduce the model: max |diff| "
+            f"{verification['max_abs_diff']:.3g} (relative {verification['max_rel_diff']:.3g})")
+    log.info("verified: sentence-transformers reproduces sncse within %.2e", verification["max_abs_diff"])
+    return verification, None
+
+
+def _write_hf(model: SentenceEncoder, folder: Path, options: _Options) -> tuple[None, None]:
+    if options.normalize:
+        log.warning("--normalize applies to the sentence-transformers format only; ignored")
+    export_hf(model, folder)
+    return None, None
+
+
+def _write_onnx(model: SentenceEncoder, folder: Path,
+                options: _Options) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    from .onnx import export_onnx
+
+    onnx_info = export_onnx(model, folder, normalize=options.normalize, quantize=options.quantize,
+                            verify=options.verify, check=options.check, show_progress=options.show_progress)
+    return onnx_info.pop("verification"), onnx_info
+
+
+#: the export formats, in the order the help lists them
+EXPORTERS: dict[str, _Exporter] = {
+    "sentence-transformers": _Exporter(_prepare_sentence_transformers, _write_sentence_transformers),
+    "hf": _Exporter(_prepare_hf, _write_hf),
+    "onnx": _Exporter(_prepare_onnx, _write_onnx),
+}
+FORMATS = tuple(EXPORTERS)
+
+
 def export(source: str | Path, output: str | Path, fmt: str = "sentence-transformers", *,
            overwrite: bool = False, pooler: str | None = None, normalize: bool = False,
            verify: bool | None = None, device: str = "cpu", quantize: str | None = None,
@@ -97,59 +202,18 @@ def export(source: str | Path, output: str | Path, fmt: str = "sentence-transfor
     from ..encoders.resolve import read_model
 
     fmt = normalize_format(fmt)
+    exporter = EXPORTERS[fmt]
     output = Path(output).expanduser()
     read_model(paths or PathPlan(), source, "the model exported").write(output, "the export", replaced=True).check()
     check_target(output, overwrite)
-    if quantize is not None and fmt != "onnx":
-        raise SncseError(f"quantization applies to the onnx format only, not {fmt}")
-    onnx_info: dict[str, Any] | None = None
-    if fmt == "onnx":
-        from .onnx import check_quantize, require_onnx
-
-        if quantize is not None:
-            check_quantize(quantize)
-        require_onnx()  # before loading the model: a missing extra fails in a second
-        verify = True if verify is None else bool(verify)
-    elif verify is None:
-        try:
-            import sentence_transformers  # noqa: F401
-
-            verify = fmt == "sentence-transformers"
-        except ImportError:
-            log.warning("sentence-transformers is not installed: the export is not verified")
-            verify = False
-    verify = bool(verify) and fmt in ("sentence-transformers", "onnx")
+    options = _Options(normalize, exporter.prepare(verify, quantize), quantize, check, show_progress)
 
     model = SentenceEncoder.load(str(source), pooler=pooler, device=device)
     run: RunRecord | None = read_run(source) if is_run_dir(source) else None
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_dir_beside(output)
     try:
-        if fmt == "sentence-transformers":
-            export_sentence_transformers(model, tmp, normalize=normalize)
-        elif fmt == "onnx":
-            from .onnx import export_onnx
-
-            onnx_info = export_onnx(model, tmp, normalize=normalize, quantize=quantize, verify=verify, check=check,
-                                    show_progress=show_progress)
-        else:
-            if normalize:
-                log.warning("--normalize applies to the sentence-transformers format only; ignored")
-            export_hf(model, tmp)
-        verification = onnx_info.pop("verification") if onnx_info is not None else None
-        if verify and fmt == "sentence-transformers":
-            verification = verify_sentence_transformers(model, tmp, normalize=normalize)
-            if verification.get("token_ids_match") is False:
-                raise SncseError(
-                    "sentence-transformers tokenizes the prompt template differently from sncse with this "
-                    "tokenizer: rendered as one string, punctuation merges across the sentence/template "
-                    "boundary (byte-level BPE vocabularies with merges such as '.\"'); export with "
-                    "--format hf, or with another --pooler")
-            if verification["max_rel_diff"] > VERIFY_RTOL:
-                raise RuntimeError(
-                    f"the exported folder does not reproduce the model: max |diff| "
-                    f"{verification['max_abs_diff']:.3g} (relative {verification['max_rel_diff']:.3g})")
-            log.info("verified: sentence-transformers reproduces sncse within %.2e", verification["max_abs_diff"])
+        verification, onnx_info = exporter.write(model, tmp, options)
         with atomic_write(tmp / "README.md") as fh:
             fh.write(model_card(model, fmt, str(source), run=run, verification=verification, onnx=onnx_info))
         files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())

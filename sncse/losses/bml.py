@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
-from .base import SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
+from .base import LossOutput, cosine_rows
+from .soft_negative import SoftNegativeBatch, SoftNegativeLoss
 
 
-class BidirectionalMarginLoss(ContrastiveLoss):
+class BidirectionalMarginLoss(SoftNegativeLoss):
     """SNCSE's objective (Wang et al., 2022, arXiv:2201.05979): InfoNCE + lambda * BML.
 
     With ``h`` the anchor, ``h+`` its dropout positive and ``h#`` its negation (soft negative)::
@@ -33,8 +33,6 @@ class BidirectionalMarginLoss(ContrastiveLoss):
     """
 
     name = "bml"
-    views = ("positive", "negation")
-    _citation = SNCSE_CITATION
 
     def __init__(
         self, temperature: float = 0.05, alpha: float = 0.1, beta: float = 0.3, bml_weight: float = 1e-3
@@ -57,22 +55,9 @@ class BidirectionalMarginLoss(ContrastiveLoss):
     def part_weights(self) -> dict[str, float]:
         return {"infonce": 1.0, "bml": self.bml_weight}
 
-    def forward(
-        self,
-        anchor: torch.Tensor,  # (B, H)
-        positive: torch.Tensor,  # (N, H), gathered
-        negation: torch.Tensor | None = None,  # (B, H), local
-        hard_negative: torch.Tensor | None = None,  # unused
-        label_offset: int = 0,
-    ) -> LossOutput:
-        self._check(anchor, positive, negation, hard_negative, label_offset)
-        assert negation is not None
-        b = anchor.shape[0]
-        logits = cosine_matrix(anchor, positive) / self.temperature  # (B, N), no negations in it
-        labels = self._labels(b, label_offset, logits.device)  # (B,)
-        infonce = F.cross_entropy(logits, labels)
-        own_pos = positive[label_offset : label_offset + b]  # (B, H): h+_i
-        delta = cosine_rows(anchor, negation) - cosine_rows(anchor, own_pos)  # (B,)
+    def soft_negative_loss(self, batch: SoftNegativeBatch) -> LossOutput:
+        infonce = F.cross_entropy(batch.in_batch, batch.labels)
+        delta = cosine_rows(batch.anchor, batch.negation) - cosine_rows(batch.anchor, batch.own_positive)  # (B,)
         bml = (F.relu(delta + self.alpha) + F.relu(-delta - self.beta)).mean()
         loss = infonce + self.bml_weight * bml
         return LossOutput(loss=loss, parts={"infonce": infonce.detach(), "bml": bml.detach()})

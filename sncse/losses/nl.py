@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
+from .base import LossOutput, cosine_rows
+from .soft_negative import SoftNegativeBatch, SoftNegativeLoss
 
 
-class NegativeNegationLoss(ContrastiveLoss):
+class NegativeNegationLoss(SoftNegativeLoss):
     """"NL" of SNCSE (Wang et al., 2022, arXiv:2201.05979, Eq. 9): the negation ``h#_i`` of sentence i
     is one more negative for anchor i only (not for the other anchors)::
 
@@ -25,22 +26,9 @@ class NegativeNegationLoss(ContrastiveLoss):
     """
 
     name = "nl"
-    views = ("positive", "negation")
-    _citation = SNCSE_CITATION
 
-    def forward(
-        self,
-        anchor: torch.Tensor,  # (B, H)
-        positive: torch.Tensor,  # (N, H), gathered
-        negation: torch.Tensor | None = None,  # (B, H), local
-        hard_negative: torch.Tensor | None = None,  # unused
-        label_offset: int = 0,
-    ) -> LossOutput:
-        self._check(anchor, positive, negation, hard_negative, label_offset)
-        assert negation is not None
-        in_batch = cosine_matrix(anchor, positive) / self.temperature  # (B, N)
-        own_neg = cosine_rows(anchor, negation).unsqueeze(1) / self.temperature  # (B, 1)
-        logits = torch.cat([in_batch, own_neg], dim=1)  # (B, N + 1)
-        labels = self._labels(anchor.shape[0], label_offset, logits.device)  # (B,)
-        loss = F.cross_entropy(logits, labels)
+    def soft_negative_loss(self, batch: SoftNegativeBatch) -> LossOutput:
+        own_neg = cosine_rows(batch.anchor, batch.negation).unsqueeze(1) / self.temperature  # (B, 1)
+        logits = torch.cat([batch.in_batch, own_neg], dim=1)  # (B, N + 1)
+        loss = F.cross_entropy(logits, batch.labels)
         return LossOutput(loss=loss, parts={"nl": loss.detach()})

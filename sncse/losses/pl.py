@@ -8,12 +8,13 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
-from .base import SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
+from .base import LossOutput, cosine_matrix, cosine_rows
+from .soft_negative import SoftNegativeBatch, SoftNegativeLoss
 
 PLForm = Literal["code", "joint"]
 
 
-class PositiveNegationLoss(ContrastiveLoss):
+class PositiveNegationLoss(SoftNegativeLoss):
     """"PL" of SNCSE (Wang et al., 2022, arXiv:2201.05979, Eq. 8): the negation ``h#_i`` of sentence i
     is taken as a (pure) positive of anchor i. With ``s(a,b) = cos(h_a, h_b) / tau``:
 
@@ -41,8 +42,6 @@ class PositiveNegationLoss(ContrastiveLoss):
     """
 
     name = "pl"
-    views = ("positive", "negation")
-    _citation = SNCSE_CITATION
 
     def __init__(self, temperature: float = 0.05, form: PLForm = "code") -> None:
         super().__init__(temperature)
@@ -53,28 +52,16 @@ class PositiveNegationLoss(ContrastiveLoss):
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}, form={self.form!r}"
 
-    def forward(
-        self,
-        anchor: torch.Tensor,  # (B, H)
-        positive: torch.Tensor,  # (N, H), gathered
-        negation: torch.Tensor | None = None,  # (B, H), local
-        hard_negative: torch.Tensor | None = None,  # unused
-        label_offset: int = 0,
-    ) -> LossOutput:
-        self._check(anchor, positive, negation, hard_negative, label_offset)
-        assert negation is not None
-        b = anchor.shape[0]
-        in_batch = cosine_matrix(anchor, positive) / self.temperature  # (B, N)
-        labels = self._labels(b, label_offset, in_batch.device)  # (B,)
+    def soft_negative_loss(self, batch: SoftNegativeBatch) -> LossOutput:
         if self.form == "code":
-            infonce = F.cross_entropy(in_batch, labels)
-            neg_logits = cosine_matrix(anchor, negation) / self.temperature  # (B, B)
-            pl = F.cross_entropy(neg_logits, self._labels(b, 0, neg_logits.device))
+            infonce = F.cross_entropy(batch.in_batch, batch.labels)
+            neg_logits = cosine_matrix(batch.anchor, batch.negation) / self.temperature  # (B, B)
+            pl = F.cross_entropy(neg_logits, self._labels(batch.size, 0, neg_logits.device))
             loss = infonce + pl
             return LossOutput(loss=loss, parts={"infonce": infonce.detach(), "pl": pl.detach()})
-        own = cosine_rows(anchor, negation).unsqueeze(1) / self.temperature  # (B, 1)
-        logits = torch.cat([in_batch, own], dim=1)  # (B, N + 1)
-        rows = torch.arange(b, device=logits.device)
-        numerator = torch.logaddexp(logits[rows, labels], logits[:, -1])  # (B,) log(e^{s(i,i+)} + e^{s(i,i#)})
+        own = cosine_rows(batch.anchor, batch.negation).unsqueeze(1) / self.temperature  # (B, 1)
+        logits = torch.cat([batch.in_batch, own], dim=1)  # (B, N + 1)
+        rows = torch.arange(batch.size, device=logits.device)
+        numerator = torch.logaddexp(logits[rows, batch.labels], logits[:, -1])  # (B,) log(e^{s(i,i+)} + e^{s(i,i#)})
         loss = (torch.logsumexp(logits, dim=1) - numerator).mean()
         return LossOutput(loss=loss, parts={"pl": loss.detach()})

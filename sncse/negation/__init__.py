@@ -7,7 +7,8 @@
 
 Modules: :mod:`.base` (the :class:`Negator` protocol, branch names), :mod:`.rules_faithful` (SNCSE's
 published rules), :mod:`.rules_improved`, :mod:`.spacy_backend` (:class:`SpacyNegator`),
-:mod:`.parallel` (worker processes), :mod:`.io` (``negate_file``: JSON Lines, resume, statistics).
+:mod:`.parallel` (worker processes), :mod:`.driver` (``negate_file``: JSON Lines, resume, statistics),
+:mod:`.formats` (the output formats).
 Heavy imports (spaCy) happen only when a backend is built.
 """
 

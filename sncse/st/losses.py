@@ -56,7 +56,7 @@ from ..data.tokenized import VIEW_ORDER
 from ..encoders.poolers import MLPHead
 from ..errors import SncseError
 from ..losses.base import ContrastiveLoss, LossOutput
-from ..negation.io import RECORD_COLUMNS
+from ..negation.formats import RECORD_COLUMNS
 from ..train.distributed import DistContext
 from ..train.gradcache import GRADCACHE_CITATION
 from ..train.step import loss_on_views

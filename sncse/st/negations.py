@@ -4,7 +4,7 @@
 SimCSE's dropout positive) and ``soft_negative`` (the anchor's negation by SNCSE's rules), from
 
 - sentences: a list of strings, or a text file with one sentence per line (gzip too), negated here by
-  ``sncse negate``'s driver (:func:`sncse.negation.io.negate_file`: worker processes, progress, and with
+  ``sncse negate``'s driver (:func:`sncse.negation.driver.negate_file`: worker processes, progress, and with
   ``output`` set a kept, resumable negation file);
 - an existing ``sncse negate`` output: ``[sentence, negation]`` JSON Lines, ``records`` JSON Lines or
   a ``parquet`` table, read as they are.
@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 from ..data.corpus import TrainExamples, clean, detect_format, negation_examples, read_negations
 from ..errors import DataError, SncseError
 from ..io import atomic_write
-from ..negation.io import RECORD_COLUMNS, negate_file
+from ..negation.driver import negate_file
+from ..negation.formats import RECORD_COLUMNS
 
 if TYPE_CHECKING:
     from datasets import Dataset

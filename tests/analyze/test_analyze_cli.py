@@ -81,7 +81,7 @@ def test_negation_from_pairs_equals_negating_here(runner, cli_app, tiny_model_di
     """`--pairs FILE` (a `sncse negate` output of the sampled sentences) gives exactly what `--n N --seed S`
     gives by negating in the process: the analysis can then run where no negator is installed."""
     from sncse.analyze.negation_sim import sample_sentences
-    from sncse.negation.io import negate_file
+    from sncse.negation.driver import negate_file
 
     n, seed = 40, 3
     sentences = tmp_path / "analysis.txt"

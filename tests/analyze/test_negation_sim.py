@@ -88,7 +88,8 @@ def test_similarities_and_png(tiny_model_dir, data_root, tmp_path):
 def test_read_pairs_in_file_order_with_the_negator_from_the_stats(tmp_path):
     from sncse.analyze.negation_sim import read_pairs
     from sncse.io import write_json
-    from sncse.negation.io import format_pair, stats_path_for
+    from sncse.negation.driver import stats_path_for
+    from sncse.negation.formats import format_pair
 
     path = tmp_path / "s.negations.jsonl"
     path.write_text("".join([format_pair("a dog barks", "a dog does not bark"), "\n",

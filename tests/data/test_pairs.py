@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sncse.data.pairs import PAIRS_SPLIT, detect_format, load_pairs, pairs_task_name, parse_columns
+from sncse.data.pairs import PAIRS_SPLIT, load_pairs, pairs_task_name, parse_columns, table_format
 from sncse.errors import DataError
 
 ROWS = [("A man plays a guitar.", "A man is playing guitar.", 4.8),
@@ -115,8 +115,8 @@ def test_csv_line_numbers_count_quoted_newlines_and_files_need_two_pairs(tmp_pat
 
 def test_helpers():
     assert pairs_task_name("a/dev.pairs.tsv.gz") == "dev.pairs" and pairs_task_name("x.jsonl") == "x"
-    assert detect_format("f.dat", '{"s1": 1}') == "jsonl" and detect_format("f.dat", "a\tb") == "tsv"
-    assert detect_format("f.dat", "a,b") == "csv" and detect_format("F.CSV") == "csv"
+    assert table_format("f.dat", '{"s1": 1}') == "jsonl" and table_format("f.dat", "a\tb") == "tsv"
+    assert table_format("f.dat", "a,b") == "csv" and table_format("F.CSV") == "csv"
     assert parse_columns(" a , b ,c") == ("a", "b", "c")
     for bad in ("a,b", "1,b,3", "0,1,2"):
         with pytest.raises(DataError):

@@ -34,13 +34,12 @@ def test_an_interrupted_shard_resumes_to_the_same_bytes(tmp_path, wiki_lines, mo
     import pytest
 
     from sncse.errors import SncseError
-    from sncse.negation import io as nio
-    from sncse.negation import parallel
+    from sncse.negation import driver, parallel
 
     src = tmp_path / "in.txt"
     src.write_text("\n".join(wiki_lines[:90]) + "\n", encoding="utf-8")
     out = tmp_path / "o.jsonl"
-    done = nio.negate_file(src, tmp_path / "ref.jsonl", chunk_size=10, shard="2/3")
+    done = driver.negate_file(src, tmp_path / "ref.jsonl", chunk_size=10, shard="2/3")
     real = parallel.ChunkNegator.map
 
     def stop_after_one_chunk(self, chunks):
@@ -52,9 +51,9 @@ def test_an_interrupted_shard_resumes_to_the_same_bytes(tmp_path, wiki_lines, mo
     with monkeypatch.context() as m:
         m.setattr(parallel.ChunkNegator, "map", stop_after_one_chunk)
         with pytest.raises(KeyboardInterrupt):
-            nio.negate_file(src, out, chunk_size=10, shard="2/3")
+            driver.negate_file(src, out, chunk_size=10, shard="2/3")
     with pytest.raises(SncseError, match="line_range"):  # another chunk size moves the shard's range
-        nio.negate_file(src, out, chunk_size=7, shard="2/3", resume=True)
-    stats = nio.negate_file(src, out, chunk_size=10, shard="2/3", resume=True)
+        driver.negate_file(src, out, chunk_size=7, shard="2/3", resume=True)
+    stats = driver.negate_file(src, out, chunk_size=10, shard="2/3", resume=True)
     assert stats["line_range"] == done["line_range"] == [30, 60] and stats["resumed_from_line"] == 40
     assert (tmp_path / "o.shard-2-of-3.jsonl").read_bytes() == (tmp_path / "ref.shard-2-of-3.jsonl").read_bytes()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sncse.negation import io as nio
+from sncse.negation import driver
 
 
 def _count_lines(path) -> int:
@@ -18,7 +18,7 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, wiki_lines, runner, 
     src = tmp_path / "in.txt"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "killed.jsonl"
-    _, branches, _ = nio.partial_paths(out)
+    _, branches, _ = driver.partial_paths(out)
 
     sigkill_when(["-q", "negate", str(src), "-o", str(out), "--chunk-size", "10", "--batch-size", "8"],
                  lambda: _count_lines(branches) >= 60)

@@ -36,7 +36,7 @@ def repro(tmp_path_factory, data_root, repro_tools, cli_app) -> Path:
     """A reproduce.sh output folder (grid cpu) made by the real commands."""
     from typer.testing import CliRunner
 
-    from sncse.negation.io import negate_file
+    from sncse.negation.driver import negate_file
 
     runner = CliRunner()
     out = tmp_path_factory.mktemp("repro") / "repro-cpu"

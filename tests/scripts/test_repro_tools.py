@@ -55,7 +55,7 @@ def test_pack_negations_drops_empty_pairs_and_keeps_lines(tmp_path, repro_tools)
     import gzip
 
     from sncse.errors import DataError
-    from sncse.negation.io import format_pair
+    from sncse.negation.formats import format_pair
 
     src = tmp_path / "n.jsonl"
     lines = [format_pair("He runs.", "He does not run."), format_pair("not", ""), "\n",
@@ -138,7 +138,7 @@ def test_device_plan_measures_what_travels(tmp_path, repro_tools):
 
 
 def test_step_cost_times_real_steps(tmp_path, data_root, repro_tools):
-    from sncse.negation.io import format_pair
+    from sncse.negation.formats import format_pair
 
     src = tmp_path / "n.jsonl"
     src.write_text("".join(format_pair(f"the cat sat on mat {i} .", f"the cat did not sit on mat {i} .")

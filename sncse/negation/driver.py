@@ -1,4 +1,5 @@
-"""Negate a file: JSON Lines output in input order, written atomically, resumable, with statistics.
+"""The negation driver behind ``sncse negate``: negate a file into JSON Lines in input order, written
+atomically, resumable, with statistics.
 
 Output: one ``json.dumps([sentence, negation])`` line per input line (``json.dumps`` defaults, exactly
 as SNCSE's script writes them), where ``sentence`` is the stripped input line. Inputs whose branch is in
@@ -18,12 +19,10 @@ Sharding. ``shard="K/N"`` negates only shard K's contiguous range of input lines
 :mod:`sncse.shards`) into ``<output>.shard-K-of-N.jsonl``; the N outputs concatenated in order are the
 unsharded output byte for byte, because every chunk holds the same lines either way.
 
-Output formats (``fmt``). ``pairs`` (the default) is SNCSE's ``[sentence, negation]`` lines
-above. ``records`` (JSON Lines) and ``parquet`` hold the same pairs as named columns,
-:data:`RECORD_COLUMNS` (``anchor``, ``positive``, ``soft_negative``; the positive is the sentence itself,
-unsupervised SimCSE's dropout positive), which ``datasets.load_dataset("json" | "parquet", ...)`` reads
-straight into a sentence-transformers training set. Either is converted from the finished pairs when
-the run completes, so resuming works the same for every format.
+Output formats (``fmt``, :mod:`sncse.negation.formats`). ``pairs`` (the default) is SNCSE's
+``[sentence, negation]`` lines above; ``records`` (JSON Lines) and ``parquet`` hold the same pairs as
+the named columns :data:`RECORD_COLUMNS`. Either is converted from the finished pairs when the run
+completes, so resuming works the same for every format.
 """
 
 from __future__ import annotations
@@ -37,32 +36,29 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import SncseError
-from ..io import iter_lines, write_json
+from ..io import iter_lines, plain_stem, write_json
 from ..outputs import PathPlan
 from ..progress import task
+from ..resumable import check_same_settings, chunked, log_fresh_start
 from ..shards import Shard, parse_shard
 from .base import FAITHFUL_BRANCHES, IMPROVED_BRANCHES, MODES, SKIP_BRANCHES
+from .formats import OUTPUT_FORMATS, RECORD_COLUMNS, format_pair, format_record
 
 log = logging.getLogger(__name__)
 
 ERRORS = ("strict", "replace")
-#: what ``negate_file`` writes: SNCSE's ``[sentence, negation]`` lines, or named columns (JSON Lines, Parquet)
-OUTPUT_FORMATS = ("pairs", "records", "parquet")
-#: the named columns of the ``records`` and ``parquet`` formats, in sentence-transformers' column order
-RECORD_COLUMNS = ("anchor", "positive", "soft_negative")
 
 
 def default_output_path(input_path: str | Path, fmt: str = "pairs") -> Path:
     """``corpus.txt`` -> ``corpus.negations.jsonl`` beside it (``.gz`` dropped first; ``.parquet`` for
     the parquet format)."""
-    p = Path(input_path)
-    name = p.name[:-3] if p.name.endswith(".gz") else p.name
-    stem = Path(name).stem or name
-    return p.with_name(stem + (".negations.parquet" if fmt == "parquet" else ".negations.jsonl"))
+    return Path(input_path).with_name(plain_stem(input_path)
+                                      + (".negations.parquet" if fmt == "parquet" else ".negations.jsonl"))
 
 
 def stats_path_for(output: str | Path) -> Path:
@@ -77,16 +73,6 @@ def partial_paths(output: str | Path) -> tuple[Path, Path, Path]:
     p = Path(output)
     base = p.with_name(f".{p.name}.partial")
     return base, base.with_name(base.name + ".branches"), base.with_name(base.name + ".meta.json")
-
-
-def format_pair(sentence: str, negation: str) -> str:
-    """One output line, byte-identical to SNCSE's ``json.dumps([sentence, negation]) + "\\n"``."""
-    return json.dumps([sentence, negation]) + "\n"
-
-
-def format_record(sentence: str, negation: str) -> str:
-    """One ``records`` line: ``{"anchor": sentence, "positive": sentence, "soft_negative": negation}``."""
-    return json.dumps(dict(zip(RECORD_COLUMNS, (sentence, sentence, negation), strict=True))) + "\n"
 
 
 def _count_complete_lines(path: Path) -> int:
@@ -142,11 +128,7 @@ def _read_partial_meta(meta_path: Path, data_path: Path, meta: dict[str, Any]) -
     except (OSError, json.JSONDecodeError):
         raise SncseError("cannot resume: unreadable metadata; start again without resuming", path=meta_path,
                          setting="resume") from None
-    for key, value in meta.items():
-        if old.get(key) != value:
-            raise SncseError(f"cannot resume: the partial output was made with {key}={old.get(key)!r}, this run "
-                             f"has {key}={value!r}; rerun with the same settings or start again without resuming",
-                             path=data_path, setting="resume")
+    check_same_settings(old, meta, data_path)
 
 
 def _consistent_prefix(branches: list[str], data_lines: int) -> tuple[int, int]:
@@ -169,7 +151,6 @@ def _resume_point(input_path: Path, output: Path, meta: dict[str, Any], errors: 
     is nothing to resume."""
     data_path, branches_path, meta_path = partial_paths(output)
     if not (data_path.exists() and branches_path.exists() and meta_path.exists()):
-        log.info("no partial output of %s to resume; starting from the first line", output)
         return 0, Counter(), 0
     _read_partial_meta(meta_path, data_path, meta)
     with open(branches_path, encoding="utf-8", errors="replace", newline="\n") as fh:
@@ -193,35 +174,23 @@ def _start_partial(input_path: Path, output: Path, meta: dict[str, Any], errors:
         done, counts, written = _resume_point(input_path, output, meta, errors, first_line, last_line)
         if done:
             return done, counts, written
-    elif data_path.exists():
-        log.info("discarding the partial output of an earlier run (resume=True continues it)")
+    log_fresh_start(resume, data_path.exists(), data_path)
     write_json(meta_path, meta)
     data_path.write_bytes(b"")
     branches_path.write_bytes(b"")
     return 0, Counter(), 0
 
 
-def _chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for line in lines:
-        chunk.append(line)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _negate_into_partial(negator: Any, lines: Iterator[str], chunk_size: int, output: Path,
-                         advance: Any) -> tuple[Counter, int, int]:
-    """Negate ``lines`` chunk by chunk, appending to the partial files; (branch counts, lines written,
-    input lines done) of this run."""
+                         advance: Any) -> tuple[Counter, int]:
+    """Negate ``lines`` chunk by chunk, appending to the partial files; (branch counts, lines written)
+    of this run. ``advance`` is told the input lines done after each chunk."""
     data_path, branches_path, _ = partial_paths(output)
     counts: Counter = Counter()
-    written = done = 0
+    written = 0
     with open(data_path, "a", encoding="utf-8", newline="\n") as data_fh, \
             open(branches_path, "a", encoding="utf-8", newline="\n") as br_fh:
-        for results in negator.map(_chunks(lines, chunk_size)):
+        for results in negator.map(chunked(lines, chunk_size)):
             # data before branches: after a crash the branches file never runs ahead of the data
             data_fh.write("".join(format_pair(r.sentence, r.negation) for r in results if not r.skipped))
             data_fh.flush()
@@ -229,10 +198,9 @@ def _negate_into_partial(negator: Any, lines: Iterator[str], chunk_size: int, ou
             br_fh.flush()
             counts.update(r.branch for r in results)
             written += sum(1 for r in results if not r.skipped)
-            done += len(results)
             advance(len(results))
         os.fsync(data_fh.fileno())
-    return counts, written, done
+    return counts, written
 
 
 def _branch_counts(counts: Counter, mode: str) -> dict[str, int]:
@@ -264,6 +232,31 @@ def _check_options(mode: str, errors: str, workers: int, batch_size: int, chunk_
         raise SncseError("workers, batch size and chunk size must be at least 1")
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One checked run: where it reads and writes, the negator, and the input lines it covers."""
+
+    input_path: Path
+    output: Path
+    shard: Shard
+    backend: str  # the registered name, version included
+    options: dict[str, Any]  # the negator's options
+    meta: dict[str, Any]  # the settings a resumed run must share
+    first: int  # input lines first .. last - 1 (0-based)
+    last: int
+
+
+@dataclass
+class _Progress:
+    """What the negation loop did: lines before it (resumed) and in it, branch counts, lines written."""
+
+    done_before: int = 0
+    done_now: int = 0
+    written: int = 0
+    counts: Counter = field(default_factory=Counter)
+    loop_s: float = 0.0
+
+
 def negate_file(
     input_path: str | Path,
     output_path: str | Path | None = None,
@@ -290,21 +283,35 @@ def negate_file(
     ``fmt``: ``pairs`` (``[sentence, negation]`` JSON Lines), ``records`` (JSON Lines with the
     named fields of :data:`RECORD_COLUMNS`) or ``parquet`` (the same columns).
     """
-    from .. import registry
-    from .parallel import ChunkNegator
-
     t_start = time.perf_counter()
-    input_path = Path(input_path)
     shard = parse_shard(shard)
+    _check_options(mode, errors, workers, batch_size, chunk_size, fmt)
+    run = _prepare_run(Path(input_path), output_path, shard, backend, mode, errors, batch_size,
+                       chunk_size, max_chars, model, paths, fmt)
+    progress = _negate_range(run, workers, chunk_size, errors, resume)
+    _publish(run.output, fmt)
+    return _write_stats(run.output, {
+        "input": str(run.input_path), "output": str(run.output), "backend": run.backend, "mode": mode,
+        "format": fmt, "workers": workers, "batch_size": batch_size, "shard": str(run.shard),
+        "line_range": [run.first, run.last],
+        "lines_in": run.last - run.first, "lines_written": progress.written,
+    }, progress.counts, mode, resumed_from=run.first + progress.done_before if progress.done_before else 0,
+        done_now=progress.done_now, loop_s=progress.loop_s, total_s=time.perf_counter() - t_start)
+
+
+def _prepare_run(input_path: Path, output_path: str | Path | None, shard: Shard, backend: str, mode: str,
+                 errors: str, batch_size: int, chunk_size: int, max_chars: int | None, model: str | None,
+                 paths: PathPlan | None, fmt: str) -> _Run:
+    """Check the paths and the input before anything is written; the lines this run (shard) covers."""
+    from .. import registry
+
     output = shard.output_path(output_path if output_path is not None
                                else default_output_path(input_path, fmt))
-    _check_options(mode, errors, workers, batch_size, chunk_size, fmt)
     plan_paths(input_path, output, paths).check()
     backend_name = registry.resolve_name("negators", backend)
     # One pass first: count the lines and reject invalid UTF-8 before anything is written.
     n_lines = sum(1 for _ in iter_lines(input_path, errors=errors))
     first, last = shard.line_range(n_lines, block=chunk_size)
-
     # only the options given: a plugin negator need not take max_chars or model
     options = {k: v for k, v in {"mode": mode, "batch_size": batch_size, "max_chars": max_chars,
                                  "model": model}.items() if v is not None}
@@ -312,40 +319,41 @@ def negate_file(
                             "max_chars": max_chars, "model": model}
     if not shard.is_whole:  # a shard's lines depend on the chunk size: resume only the same range
         meta.update(shard=str(shard), line_range=[first, last])
+    return _Run(input_path, output, shard, backend_name, options, meta, first, last)
 
-    done = [0]  # for the message if the run stops
+
+def _negate_range(run: _Run, workers: int, chunk_size: int, errors: str, resume: bool) -> _Progress:
+    """Negate the run's lines into the partial output (continuing it with ``resume``); a run that
+    stops keeps the partial output and says how far it got."""
+    from .parallel import ChunkNegator
+
+    progress = _Progress()
     t_loop = time.perf_counter()
     try:
         # workers start before the progress display's thread does (forking a threaded process is unsafe),
         # and the negator loads before the partial files exist: a model that fails to load leaves none
-        with ChunkNegator(backend_name, options, workers) as negator:
-            done_before, counts, written = _start_partial(input_path, output, meta, errors, resume, first, last)
-            done[0] = done_before
-            with task("negating", total=last - first, unit="sent") as advance:
-                advance(done_before)
+        with ChunkNegator(run.backend, run.options, workers) as negator:
+            progress.done_before, progress.counts, progress.written = _start_partial(
+                run.input_path, run.output, run.meta, errors, resume, run.first, run.last)
+            with task("negating", total=run.last - run.first, unit="sent") as advance:
+                advance(progress.done_before)
 
                 def step(n: int) -> None:
-                    done[0] += n
+                    progress.done_now += n
                     advance(n)
 
-                lines = _range_lines(input_path, errors, first + done_before, last)
-                new_counts, new_written, done_now = _negate_into_partial(negator, lines, chunk_size, output,
-                                                                         step)
+                lines = _range_lines(run.input_path, errors, run.first + progress.done_before, run.last)
+                new_counts, new_written = _negate_into_partial(negator, lines, chunk_size, run.output, step)
     except BaseException:
-        if partial_paths(output)[0].exists():
+        if partial_paths(run.output)[0].exists():
             log.warning("stopped after %d of %d lines; the partial output is kept (%s): resume to continue",
-                        done[0], last - first, partial_paths(output)[0])
+                        progress.done_before + progress.done_now, run.last - run.first,
+                        partial_paths(run.output)[0])
         raise
-    loop_s = time.perf_counter() - t_loop
-    _publish(output, fmt)
-    counts.update(new_counts)
-    return _write_stats(output, {
-        "input": str(input_path), "output": str(output), "backend": backend_name, "mode": mode,
-        "format": fmt, "workers": workers, "batch_size": batch_size, "shard": str(shard),
-        "line_range": [first, last],
-        "lines_in": last - first, "lines_written": written + new_written,
-    }, counts, mode, resumed_from=first + done_before if done_before else 0, done_now=done_now,
-        loop_s=loop_s, total_s=time.perf_counter() - t_start)
+    progress.loop_s = time.perf_counter() - t_loop
+    progress.counts.update(new_counts)
+    progress.written += new_written
+    return progress
 
 
 def plan_paths(input_path: str | Path, output: str | Path, paths: PathPlan | None = None) -> PathPlan:
