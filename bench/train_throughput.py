@@ -261,6 +261,7 @@ def bench_ours(args: argparse.Namespace, model_dir: Path, method: str, train_fil
     """Time the trainer's own step (``Trainer.step``) on the trainer's own data pipeline."""
     import torch
 
+    from sncse.rundir.files import BEST
     from sncse.train import Trainer
     from sncse.train.checkpoint import save_checkpoint
 
@@ -309,7 +310,7 @@ def bench_ours(args: argparse.Namespace, model_dir: Path, method: str, train_fil
         trainer.save_last()
         ckpt_last_s = time.perf_counter() - t
         t = time.perf_counter()
-        save_checkpoint(model, trainer.out, "best")
+        save_checkpoint(model, trainer.out, BEST)
         ckpt_best_s = time.perf_counter() - t
 
     shape = EncoderShape.from_config(model.backbone.config)

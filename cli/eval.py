@@ -167,9 +167,10 @@ def eval(
     """
     from sncse.config import load_config
     from sncse.data.tasks import requested_tasks
-    from sncse.eval.results import eval_result_path, mteb_files, result_file_mode, write_mteb, write_result
+    from sncse.eval.results import mteb_files, result_file_mode, write_mteb, write_result
     from sncse.eval.runner import model_kind, run_eval
     from sncse.outputs import same_path
+    from sncse.rundir.files import eval_result_path
 
     cfg = load_config(config, overrides).eval
     tasks = tasks or (None if pairs or triplets else cfg.tasks)  # files alone: only those files

@@ -33,10 +33,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sncse.analyze.runs import read_run
 from sncse.data.tasks import STS_TASKS, STS_TEST_PAIRS, display_name, expected_pairs
-from sncse.eval.results import TRIPLETS_MODE, eval_result_path, overlap_result_path, pair_scores_path
 from sncse.io import atomic_write, read_json
+from sncse.rundir.files import TRIPLETS_MODE, eval_result_path, overlap_result_path, pair_scores_path
+from sncse.rundir.reader import read_run
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = 2
@@ -140,7 +140,7 @@ def _pairs(eval_json: dict[str, Any]) -> dict[str, int | None]:
 
 # --------------------------------------------------------------------------------------- collect
 def load_run(run_dir: Path) -> dict[str, Any] | None:
-    """One training run (``sncse.analyze.runs.read_run``): identity, selection on dev, test scores.
+    """One training run (``sncse.rundir.reader.read_run``): identity, selection on dev, test scores.
     None if the folder is not named like a grid run or has no test evaluation."""
     m = RUN_NAME.match(run_dir.name)
     if m is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .io import write_json
+from .rundir.files import RUN_INFO_FILE
 
 _PACKAGES = ("sncse", "torch", "transformers", "spacy", "stanza", "sentence-transformers", "numpy", "scipy")
 
@@ -72,6 +73,6 @@ def run_info(argv: list[str] | None = None, extra: dict[str, Any] | None = None)
 
 
 def write_run_info(directory: str | Path, argv: list[str] | None = None, extra: dict[str, Any] | None = None) -> Path:
-    path = Path(directory) / "run.json"
+    path = Path(directory) / RUN_INFO_FILE
     write_json(path, run_info(argv, extra))
     return path

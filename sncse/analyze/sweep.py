@@ -22,7 +22,8 @@ from typing import Any
 
 from ..errors import SncseError
 from ..registry import base_name
-from .runs import read_run
+from ..rundir.files import CONFIG_FILE
+from ..rundir.reader import read_run
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def collect(run_dirs: Sequence[str | Path]) -> list[SweepRow]:
         seen.add(p)
         rec = read_run(d)
         if not rec.config:
-            log.warning("%s: no config.yaml; alpha/beta/lambda unknown", d)
+            log.warning("%s: no %s; alpha/beta/lambda unknown", d, CONFIG_FILE)
         loss = rec.get("loss.name")
         uses_bml = base_name(str(loss)) not in NO_BML
         values = {k: _float(rec.loss_param(v)) if uses_bml else None for k, v in PARAMS.items()}

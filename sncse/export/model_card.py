@@ -11,12 +11,12 @@ import datetime as _dt
 from typing import Any
 
 from .. import __version__
-from ..analyze.runs import RunRecord, test_scores
 from ..data.tasks import STS_TASKS, display_name
 from ..encoders.model import SentenceEncoder
 from ..encoders.st_modules import ST_CHAT_TEMPLATE_VERSION
 from ..losses.base import MIXCSE_CITATION, SIMCSE_CITATION, SNCSE_CITATION
 from ..registry import base_name
+from ..rundir.reader import RunRecord, test_scores
 
 # SNCSE, SimCSE and MixCSE citations are the losses' own (one copy, in sncse/losses/base.py).
 CITATIONS: dict[str, str] = {
