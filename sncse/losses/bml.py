@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
-from .base import SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
+from .base import SIMCSE_CITATION, SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
 
 
 class BidirectionalMarginLoss(ContrastiveLoss):
@@ -34,7 +34,12 @@ class BidirectionalMarginLoss(ContrastiveLoss):
 
     name = "bml"
     views = ("positive", "negation")
-    _citation = SNCSE_CITATION
+    citations = (SNCSE_CITATION, SIMCSE_CITATION)
+    title = short_title = "SNCSE"
+    description = "SNCSE: InfoNCE with soft negatives (negated sentences) plus the bidirectional margin loss (BML)"
+    parameter_titles = {"alpha": "alpha (BML lower margin)", "beta": "beta (BML upper margin)",
+                        "bml_weight": "lambda (BML weight)"}
+    has_bml = True
 
     def __init__(
         self, temperature: float = 0.05, alpha: float = 0.1, beta: float = 0.3, bml_weight: float = 1e-3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
+from .base import SIMCSE_CITATION, SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
 
 
 class NegativeNegationLoss(ContrastiveLoss):
@@ -26,7 +26,10 @@ class NegativeNegationLoss(ContrastiveLoss):
 
     name = "nl"
     views = ("positive", "negation")
-    _citation = SNCSE_CITATION
+    citations = (SNCSE_CITATION, SIMCSE_CITATION)
+    title = "NL: negation as negative"
+    short_title = "NL"
+    description = "SNCSE ablation: the negated sentence as a hard negative (NL)"
 
     def forward(
         self,

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
-from .base import SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
+from .base import SIMCSE_CITATION, SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, cosine_rows
 
 PLForm = Literal["code", "joint"]
 
@@ -42,7 +42,10 @@ class PositiveNegationLoss(ContrastiveLoss):
 
     name = "pl"
     views = ("positive", "negation")
-    _citation = SNCSE_CITATION
+    citations = (SNCSE_CITATION, SIMCSE_CITATION)
+    title = "PL: negation as positive"
+    short_title = "PL"
+    description = "SNCSE ablation: the negated sentence as a positive (PL)"
 
     def __init__(self, temperature: float = 0.05, form: PLForm = "code") -> None:
         super().__init__(temperature)

@@ -35,7 +35,7 @@ from ..encoders.model import SentenceEncoder, resolve_device
 from ..encoders.resolve import read_model
 from ..errors import ConfigError, SncseError
 from ..io import atomic_write, read_json, write_json
-from ..losses.base import LossOutput
+from ..losses.base import LossOutput, registered_loss
 from ..outputs import PathPlan
 from ..progress import task
 from ..rundir.files import (
@@ -55,7 +55,7 @@ from .dev_eval import DevEvaluator
 from .distributed import DistContext, PeerFailure, init_distributed
 from .metrics import MetricsWriter, truncate_metrics
 from .seed import derived_seed, rng_state, seed_everything, set_rng_state
-from .step import TrainStep, build_loss, build_model, build_train_step
+from .step import TrainStep, build_model, build_train_step
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,10 @@ class Trainer:
         self.dist.on_main(self._prepare_run_dir, "preparing the run directory")
 
         seed_everything(cfg.train.seed)
-        loss_views = tuple(build_loss(cfg.loss).views)
+        loss = registered_loss(cfg.loss.name)  # the views its class declares; the step builds the loss
+        if loss is None:  # load_config refuses such a name; a config built in code may hold one
+            raise ConfigError(f"key 'loss.name': no loss '{cfg.loss.name}' is installed")
+        loss_views = tuple(loss.views)
         model = build_model(cfg, self.device)
         self.data, self.views = self._load_data(model, loss_views)
         self.sampler = BatchSampler(len(self.data), cfg.train.batch_size, seed=cfg.train.seed,
