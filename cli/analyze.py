@@ -236,6 +236,7 @@ def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples:
     from sncse.data.tasks import display_name, sts_tasks
     from sncse.errors import SncseError
     from sncse.eval.compare import compare_folders
+    from sncse.rundir.files import pair_scores_path
 
     if b_spec is None:
         raise SncseError("--compare needs --against: the runs of the system to compare with")
@@ -252,8 +253,7 @@ def _run_compare(targets: list[str], a_spec: str, b_spec: str | None, resamples:
     except SncseError as exc:
         if getattr(exc, "setting", None) != "pair_scores":
             raise
-        raise SncseError(f"{exc}; write them with `sncse eval RUN --pair-scores "
-                         "RUN/eval_test.pair_scores.json.gz`") from None
+        raise SncseError(f"{exc}; write them with `sncse eval RUN --pair-scores {pair_scores_path('RUN')}`") from None
     name_a, name_b = cmp.names
     pct = f"{100 * cmp.confidence:g}% interval"
     what = "the word-overlap bins" if overlap else "the test pairs"

@@ -37,10 +37,14 @@ def eval_result_path(run_dir: str | Path, mode: str = "test") -> Path:
     return Path(run_dir) / f"eval_{mode}.json"
 
 
+#: how the name of a file of per-pair scores ends (``eval_test.pair_scores.json.gz``)
+PAIR_SCORES_SUFFIX = ".pair_scores.json.gz"
+
+
 def pair_scores_path(run_dir: str | Path, mode: str = "test") -> Path:
     """Where a run's per-pair scores are kept, beside its result: ``RUN/eval_<mode>.pair_scores.json.gz``
     (``sncse.eval.pair_scores``)."""
-    return Path(run_dir) / f"eval_{mode}.pair_scores.json.gz"
+    return Path(run_dir) / f"eval_{mode}{PAIR_SCORES_SUFFIX}"
 
 
 def overlap_result_path(run_dir: str | Path, mode: str = "test") -> Path:
