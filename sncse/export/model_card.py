@@ -14,7 +14,7 @@ from .. import __version__
 from ..data.tasks import STS_TASKS, display_name
 from ..encoders.model import SentenceEncoder
 from ..encoders.st_modules import ST_CHAT_TEMPLATE_VERSION
-from ..losses.base import SIMCSE_CITATION, registered_loss
+from ..losses.base import SIMCSE_CITATION, ContrastiveLoss, registered_loss
 from ..registry import base_name
 from ..rundir.reader import RunRecord, test_scores
 
@@ -92,18 +92,16 @@ def _results_section(run: RunRecord | None) -> list[str]:
 
 def _training_section(model: SentenceEncoder, run: RunRecord | None) -> tuple[list[str], tuple[str, ...]]:
     """The training section and the BibTeX entries it calls for: the loss's own papers (its class's
-    ``citations``; SimCSE's for a loss not installed here), PromptBERT's for the prompt pooler."""
+    ``citations``; SimCSE's, as for any loss, for one not installed here), PromptBERT's for the prompt pooler."""
     out = ["## Training", ""]
     if run is None or not run.config:
         return out + ["No training configuration was found next to the exported model.", ""], (SIMCSE_CITATION,)
     name = str(run.get("loss.name", "?"))
-    loss = registered_loss(name)
-    desc = (loss.description if loss is not None else None) or f"loss `{base_name(name)}`"
-    cites = loss.citations if loss is not None else (SIMCSE_CITATION,)
-    keys = ("temperature", *(loss.parameters() if loss is not None else ()))
-    titles = loss.parameter_titles if loss is not None else {}
+    loss = registered_loss(name) or ContrastiveLoss  # a loss not installed here: what every loss has
+    cites = loss.citations
+    desc = loss.description or f"loss `{base_name(name)}`"
     rows: list[tuple[str, Any]] = [("loss", f"`{run.get('loss.name')}`: {desc}")]
-    rows += [(titles.get(k, k), run.loss_param(k)) for k in keys]
+    rows += [(loss.parameter_titles.get(k, k), run.loss_param(k)) for k in ("temperature", *loss.parameters())]
     rows += [
         ("pooler", run.get("model.pooler")), ("MLP head", run.get("model.mlp")),
         ("max length (training)", run.get("model.max_length")),
