@@ -911,14 +911,15 @@ def suppression_reading(s: dict[str, Any], pooler: str, trip: dict[tuple[str, st
                     + f" ({d['estimate']:+.2f} points, 95% interval [{d['low']:+.2f}, {d['high']:+.2f}]"
                     + (": established)." if d["established"] else ": the interval contains 0, not established)."))
     if o is not None:
+        defined = {k for k, d in o["diff"].items() if d["estimate"] is not None}  # a bin with too few pairs: none
         high = f"sickr@{bins[-1]}"
-        if high in o["diff"]:
+        if high in defined:
             d = o["diff"][high]
             text.append(f"On SICK-R's highest-overlap bin ({bins[-1]}) SNCSE - InfoNCE is {d['estimate']:+.2f} "
                         f"[{d['low']:+.2f}, {d['high']:+.2f}]: "
                         + ("SNCSE is better, established." if d["established"] and d["estimate"] > 0 else
                            "InfoNCE is better, established." if d["established"] else "not established."))
-        low = [f"{task}@{bins[0]}" for task in OVERLAP_TASKS if f"{task}@{bins[0]}" in o["diff"]]
+        low = [f"{task}@{bins[0]}" for task in OVERLAP_TASKS if f"{task}@{bins[0]}" in defined]
         worse = [x for x in low if o["diff"][x]["established"] and o["diff"][x]["estimate"] < 0]
         if low:
             text.append("On the lowest-overlap bins (" + ", ".join(
