@@ -77,6 +77,7 @@ def corpus_counts(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 def dev_scores(path: Path, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from sncse.config import load_config
     from sncse.io import read_json
+    from sncse.rundir.files import RESULTS_FILE
     from sncse.train import train
 
     out: dict[str, Any] = {"loss": "infonce", "pooler": "cls", "batch_size": args.train_batch,
@@ -89,7 +90,7 @@ def dev_scores(path: Path, args: argparse.Namespace, work: Path) -> dict[str, An
                                  "optim.lr=1e-5", "optim.max_grad_norm=1.0", f"train.seed={args.seed}",
                                  f"train.output_dir={work / f'dedup-{dedup}'}", f"data.cache_dir={work / 'cache'}"])
         t0 = time.perf_counter()
-        results = read_json(train(cfg, overwrite=True) / "results.json")
+        results = read_json(train(cfg, overwrite=True) / RESULTS_FILE)
         out["dedup_on" if dedup else "dedup_off"] = {"best_dev_stsb": results["best_dev_stsb"],
                                                      "final_loss": results["final_loss"],
                                                      "wall_s": round(time.perf_counter() - t0, 1)}

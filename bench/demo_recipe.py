@@ -50,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "demo_recipe.json")
     args = ap.parse_args(argv)
 
-    from sncse.analyze.runs import read_run
     from sncse.data.root import SAMPLE_CORPUS, sample_root
+    from sncse.rundir.files import RESULTS_FILE
+    from sncse.rundir.reader import read_run
 
     args.work.mkdir(parents=True, exist_ok=True)
     negations = args.work / "corpus.negations.jsonl"
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                              args.lrs.split(","))
     for batch, steps, lr in grid:
         run = args.work / f"bml-b{batch}-steps{steps}-lr{lr}"
-        if not (run / "results.json").is_file():
+        if not (run / RESULTS_FILE).is_file():
             sncse("train", "-c", str(REPO / "configs" / "minilm.yaml"), "--encoder", args.encoder, "--pooler", "mean",
                   "--data", str(negations), "-o", str(run), "--overwrite", "--set", "train.device=cpu",
                   "--set", f"train.max_steps={steps}", "--set", f"optim.lr={lr}", "--set", f"train.batch_size={batch}",

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -76,6 +75,7 @@ def bench_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, An
 
     from sncse.data.tasks import sts_tasks
     from sncse.eval.sts import evaluate_sts, load_tasks
+    from sncse.runinfo import machine_info
 
     t0 = time.perf_counter()
     model, source = load_model(name, args, work)
@@ -95,10 +95,8 @@ def bench_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, An
         "model": name,
         "model_source": source,
         "device": str(model.device),
-        "cuda_name": torch.cuda.get_device_name(model.device) if cuda else None,
         "amp": model.precision(args.amp),
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
+        "machine": machine_info(model.device),
         "load_average_before_after": [load_before, os.getloadavg() if hasattr(os, "getloadavg") else None],
         "batch_size": args.batch_size,
         "limit": args.limit,
@@ -114,7 +112,6 @@ def bench_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, An
         "sentences_per_cpu_second": round(result["sentences"] / cpu, 1),
         "scores": {t: round(r["spearman"], 2) for t, r in result["tasks"].items()},
         "avg": round(result["avg"], 2),
-        "python": platform.python_version(),
         "torch": torch.__version__,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -54,6 +53,7 @@ def main() -> None:
     from sncse.data.tasks import sts_tasks
     from sncse.eval.sts import load_tasks, score_task
     from sncse.export import export
+    from sncse.runinfo import machine_info
 
     source = args.model
     if args.model == "minilm" and (args.bundle or (REPO / ".device" / "minilm" / "config.json").exists()):
@@ -91,9 +91,9 @@ def main() -> None:
             "encode_seconds_st": st_s, "verification": info.verification,
         })
         print(json.dumps(results[-1], indent=1))
-    meta = {"model": args.model, "model_source": source, "device": args.device,
-            "cuda_name": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None, "machine": platform.platform(),
-            "cpu_count": os.cpu_count(), "torch": torch.__version__,
+    machine = machine_info(args.device)
+    meta = {"model": args.model, "model_source": source, "device": args.device, "machine": machine,
+            "torch": torch.__version__,
             "command": "python bench/export_check.py " + " ".join(
                 f"--{k.replace('_', '-')} {' '.join(v) if isinstance(v, list) else v}" for k, v in vars(args).items()
                 if v is not None),
@@ -101,8 +101,8 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(meta, indent=2) + "\n")
     lines = ["## Export: sentence-transformers reproduces sncse", "",
-             (f"Machine: {meta['cuda_name']}. " if meta["cuda_name"] else
-              f"Machine: {os.cpu_count()}-core CPU, shared with other jobs (times indicative). ")
+             (f"Machine: {machine['device_name']}. " if args.device.startswith("cuda") else
+              f"Machine: {machine['cpu_count']}-core CPU, shared with other jobs (times indicative). ")
              + f"Device `{args.device}`.", "",
              "```", meta["command"], "```", "",
              "| pooler | " + " | ".join(tasks) + " | avg | max task diff | max abs emb. diff |",

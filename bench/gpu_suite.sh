@@ -280,7 +280,7 @@ if [[ $PARTS == *d* ]] && [ ! -s "$neg" ]; then
   "$PY" - "$SNCSE_DATA/corpus/wiki1m_head.txt" "$neg" <<'PY'
 import json, sys
 sys.path.insert(0, "bench")
-from train_throughput import synthetic_negation
+from common import synthetic_negation
 lines = [" ".join(s.split()) for s in open(sys.argv[1], encoding="utf-8")]
 with open(sys.argv[2], "w", encoding="utf-8") as fh:
     fh.writelines(json.dumps([s, synthetic_negation(s)]) + "\n" for s in lines if s)

@@ -59,8 +59,7 @@ REPO = BENCH_DIR.parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
-from model_dirs import MODELS, prepare_model_dir  # noqa: E402
-from train_throughput import (  # noqa: E402
+from common import (  # noqa: E402
     METHODS,
     device_description,
     free_memory,
@@ -69,8 +68,10 @@ from train_throughput import (  # noqa: E402
     peak_gb,
     read_corpus,
     sync,
+    training_file,
     write_training_files,
 )
+from model_dirs import MODELS, prepare_model_dir  # noqa: E402
 
 log = logging.getLogger("bench.memory")
 
@@ -226,7 +227,7 @@ def row_specs(args: argparse.Namespace, device: Any, work: Path, files: dict[str
             for mode, mini in [(m, k) for m in args.modes for k in (args.mini_batch_size if m == "cached" else [0])]:
                 specs.append({"model": model, "model_dir": str(model_dir), "mode": mode, "batch_size": batch,
                               "mini_batch_size": mini, "method": args.method,
-                              "train_file": str(files[args.method]), "work": str(work), "device": str(device),
+                              "train_file": str(training_file(files, args.method)), "work": str(work), "device": str(device),
                               "max_length": args.max_length, "seed": args.seed, "threads": args.threads,
                               "steps": args.steps if args.steps is not None else (3 if cuda else 1),
                               "warmup": args.warmup if args.warmup is not None else (1 if cuda else 0)})

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import sys
 import time
@@ -79,6 +78,7 @@ def main() -> None:
     from sncse.io import read_lines, write_json
     from sncse.negation.parallel import negate_chunks
     from sncse.negation.spacy_backend import DEFAULT_MODEL, SpacyNegator, load_model
+    from sncse.runinfo import machine_info
 
     lines = read_lines(args.input)[: args.limit]
     n = len(lines)
@@ -149,7 +149,7 @@ def main() -> None:
         "chunk_size": args.chunk_size,
         "repeat": args.repeat,
         "identical_outputs": True,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+        "machine": {**machine_info(),
                     "spacy": spacy.__version__, "model": f"{DEFAULT_MODEL} {load_model().meta.get('version')}",
                     "note": "CPU machine shared with other jobs; 1-minute load averages recorded"},
         "interleaved_naive_vs_fast": interleaved,
@@ -175,7 +175,7 @@ def write_markdown(path: Path, r: dict) -> None:
     branches = ", ".join(f"{k} {v:,} ({100 * v / total:.1f}%)" for k, v in r["branches"].items())
     text = f"""## Negation throughput (`sncse negate`)
 
-Machine: {r['machine']['cpus']}-core CPU ({r['machine']['platform']}, Python
+Machine: {r['machine']['cpu_count']}-core CPU ({r['machine']['platform']}, Python
 {r['machine']['python']}, spaCy {r['machine']['spacy']}, {r['machine']['model']}). **Shared machine:**
 other jobs ran at the same time (1-minute load average {load_range} during the naive-vs-fast timing, on
 2 cores), so wall-clock numbers are low and noisy and the benefit of a second worker process cannot show

@@ -35,16 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 TARGETS = {"onnx_fp32_speedup": 1.5, "onnx_fp32_avg_diff": 0.01, "onnx_int8_speedup": 2.5, "onnx_int8_avg_drop": 0.3}
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def load1() -> float | None:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
@@ -102,6 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
     from sncse.eval.sts import load_tasks, score_task
     from sncse.export import export
     from sncse.export.onnx import quantize_graph
+    from sncse.runinfo import machine_line
 
     load_start = load1()
     tasks = load_tasks(sts_tasks("sts"), limit=args.limit)
@@ -182,7 +173,7 @@ def main(argv: list[str] | None = None) -> dict:
     real_loads = [x for x in loads if x is not None]
     record = {
         "model": args.model,
-        "machine": args.machine or f"{cpu_name()}, {os.cpu_count()} cores ({platform.platform()})",
+        "machine": args.machine or machine_line(),
         "threads": args.threads,
         "batch_size": args.batch_size,
         "chunks": len(chunks),

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 from pathlib import Path
 from typing import Any
 
 
 def environment() -> dict[str, Any]:
+    """The torch version and the machine (``sncse.runinfo.machine_info``)."""
     import torch
 
-    return {"python": platform.python_version(), "torch": torch.__version__, "machine": platform.platform(),
-            "cpu_count": os.cpu_count()}
+    from sncse.runinfo import machine_info
+
+    return {"torch": torch.__version__, "machine": machine_info()}
 
 
 def write(path: Path, record: dict[str, Any]) -> int:

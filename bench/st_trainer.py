@@ -93,6 +93,8 @@ def negations(args: argparse.Namespace, work: Path) -> Path:
 
 # ------------------------------------------------------------------------------------------ the two trainers
 def train_sncse(args: argparse.Namespace, data: Path, seed: int, folder: Path) -> dict[str, Any]:
+    from sncse.io import read_json
+    from sncse.rundir.files import RESULTS_FILE
     from sncse.train import resolve_train_config, train
 
     overrides = [
@@ -105,7 +107,7 @@ def train_sncse(args: argparse.Namespace, data: Path, seed: int, folder: Path) -
     ]
     cfg = resolve_train_config(None, overrides)
     run = train(cfg, overwrite=True)
-    results = json.loads((run / "results.json").read_text(encoding="utf-8"))
+    results = read_json(run / RESULTS_FILE)
     return {"train_seconds": results["train_seconds"], "overrides": overrides}
 
 

@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sncse.rundir.files import METRICS_FILE, RESULTS_FILE
+
 TRAIN_TARGETS = (  # key in train_throughput's "targets", label, unit
     ("minilm_simcse_vs_st", "MiniLM SimCSE vs sentence-transformers (x)", "x"),
     ("minilm_sncse_vs_st_simcse", "MiniLM SNCSE vs sentence-transformers' SimCSE (x)", "x"),
@@ -89,13 +91,13 @@ def eval_target(out: Path) -> dict[str, Any]:
 def training_run(out: Path) -> dict[str, Any]:
     """Loss falls (mean of the last third of the logged losses below the first third's) and a dev score."""
     label = "short SNCSE run on MiniLM: loss falls, dev score"
-    path = out / TRAIN_RUN_DIR / "metrics.jsonl"
+    path = out / TRAIN_RUN_DIR / METRICS_FILE
     if not path.exists():
-        return _row(label, None, "falls", "not measured", "no metrics.jsonl")
+        return _row(label, None, "falls", "not measured", f"no {METRICS_FILE}")
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     losses = [r["loss"] for r in records if "loss" in r]
     devs = [v for r in records for k, v in r.items() if k.startswith("dev_")]
-    results = _read_json(out / TRAIN_RUN_DIR / "results.json") or {}
+    results = _read_json(out / TRAIN_RUN_DIR / RESULTS_FILE) or {}
     if len(losses) < 3 or not devs:
         return _row(label, None, "falls", "not measured", f"{len(losses)} losses, {len(devs)} dev scores logged")
     third = max(1, len(losses) // 3)

@@ -35,13 +35,11 @@ CPU, small::
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
 import math
 import os
 import random
-import resource
 import shlex
 import statistics
 import sys
@@ -56,22 +54,27 @@ REPO = BENCH_DIR.parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
+from common import (  # noqa: E402
+    METHODS,
+    device_description,
+    free_memory,
+    make_config,
+    max_rss_gb,
+    peak_gb,
+    read_corpus,
+    sync,
+    training_file,
+    write_training_files,
+)
 from flops import EncoderShape, measure_matmul_rate, mfu, train_step_flops  # noqa: E402
 from model_dirs import MODELS, prepare_model_dir  # noqa: E402
 
 log = logging.getLogger("bench.train_throughput")
 
-#: method -> (loss, pooler); views follow from the loss (anchor, positive [, negation])
-METHODS: dict[str, dict[str, str]] = {
-    "sncse": {"loss": "bml", "pooler": "prompt"},
-    "simcse": {"loss": "infonce", "pooler": "cls"},
-}
 #: the pair count of STS-B dev (SentEval), to scale an evaluation timed on fewer pairs
 STSB_DEV_PAIRS = 1500
 REQUIRED_FIELDS = ("device", "model", "method", "sent_per_s", "st_sent_per_s", "mfu", "peak_mem_gb",
                    "projected_1m_epoch_s")
-_AUX = {"is", "are", "was", "were", "am", "be", "been", "can", "could", "will", "would", "shall", "should",
-        "may", "might", "must", "has", "have", "had", "does", "do", "did"}
 
 
 # ------------------------------------------------------------------------------------------ arguments
@@ -135,101 +138,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-# ------------------------------------------------------------------------------------------ helpers
-def sync(device: Any) -> None:
-    import torch
-
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def free_memory(device: Any) -> None:
-    import torch
-
-    gc.collect()
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-
-
-def peak_gb(device: Any) -> float | None:
-    import torch
-
-    if device.type != "cuda":
-        return None
-    return torch.cuda.max_memory_allocated(device) / 2**30
-
-
-def max_rss_gb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-
-
-def synthetic_negation(sentence: str) -> str:
-    """A stand-in soft negative with the length profile of ``sncse negate``'s output.
-
-    Speed depends only on token counts, and the benchmark must run where spaCy is absent (the GPU
-    machine): "not" goes after the first auxiliary, else after the first word (one word longer, as the
-    rule-based negator's typical output).
-    """
-    words = sentence.split()
-    for i, w in enumerate(words):
-        if w.lower() in _AUX:
-            return " ".join(words[: i + 1] + ["not"] + words[i + 1 :])
-    return " ".join(words[:1] + ["not"] + words[1:])
-
-
-def read_corpus(args: argparse.Namespace) -> list[str]:
-    from sncse.data.root import find_data_file
-
-    path = Path(args.corpus) if args.corpus else find_data_file("corpus/wiki1m_head.txt")
-    sentences = [" ".join(line.split()) for line in path.read_text(encoding="utf-8").splitlines()]
-    sentences = [s for s in sentences if s]
-    if len(sentences) < args.batch_size:
-        raise SystemExit(f"error: {path}: {len(sentences)} sentences are fewer than one batch of {args.batch_size}")
-    return sentences
-
-
-def write_training_files(sentences: list[str], work: Path) -> dict[str, Path]:
-    """The corpus as plain text (SimCSE) and as ``sncse negate``-style JSONL with stand-in negations."""
-    from sncse.io import atomic_write
-
-    text, negations = work / "corpus.txt", work / "corpus.negations.jsonl"
-    with atomic_write(text) as fh:
-        fh.writelines(s + "\n" for s in sentences)
-    with atomic_write(negations) as fh:
-        fh.writelines(json.dumps([s, synthetic_negation(s)]) + "\n" for s in sentences)
-    return {"simcse": text, "sncse": negations}
-
-
-def make_config(args: argparse.Namespace, model_dir: Path, method: str, train_file: Path, out_dir: Path,
-                device: Any, workers: int) -> Any:
-    from sncse.config import Config
-    from sncse.config.loader import validate
-
-    cfg = Config()
-    cfg.model.encoder = str(model_dir)
-    cfg.model.pooler = METHODS[method]["pooler"]
-    cfg.model.max_length = args.max_length
-    cfg.loss.name = METHODS[method]["loss"]
-    cfg.data.train_file = str(train_file)
-    cfg.data.format = "negations" if method == "sncse" else "text"
-    cfg.data.cache_dir = str(out_dir.parent / "token-cache")
-    if hasattr(cfg.data, "batching"):
-        cfg.data.batching = args.batching
-    cfg.train.output_dir = str(out_dir)
-    cfg.train.batch_size = args.batch_size
-    cfg.train.max_steps = args.warmup + args.steps
-    cfg.train.eval_steps = args.eval_steps or 125  # builds the dev evaluator; the loop itself is not run
-    cfg.train.eval_limit = args.eval_limit
-    cfg.train.device = str(device)
-    cfg.train.compile = bool(args.compile)
-    cfg.train.num_workers = workers
-    cfg.train.seed = args.seed
-    validate(cfg)
-    return cfg
-
-
 def step_lengths(masks: list[Any]) -> tuple[list[list[int]], list[list[int]]]:
     """Per step, the real token counts of every row and the padded (computed) ones."""
     real, padded = [], []
@@ -261,6 +169,7 @@ def bench_ours(args: argparse.Namespace, model_dir: Path, method: str, train_fil
     """Time the trainer's own step (``Trainer.step``) on the trainer's own data pipeline."""
     import torch
 
+    from sncse.rundir.files import BEST
     from sncse.train import Trainer
     from sncse.train.checkpoint import save_checkpoint
 
@@ -309,7 +218,7 @@ def bench_ours(args: argparse.Namespace, model_dir: Path, method: str, train_fil
         trainer.save_last()
         ckpt_last_s = time.perf_counter() - t
         t = time.perf_counter()
-        save_checkpoint(model, trainer.out, "best")
+        save_checkpoint(model, trainer.out, BEST)
         ckpt_best_s = time.perf_counter() - t
 
     shape = EncoderShape.from_config(model.backbone.config)
@@ -497,25 +406,6 @@ def _versions() -> dict[str, Any]:
             "platform": info["device"].get("platform")}
 
 
-def device_description(device: Any) -> dict[str, Any]:
-    import torch
-
-    d: dict[str, Any] = {"device": str(device), "torch_threads": torch.get_num_threads()}
-    try:
-        d["cpu_count"] = len(os.sched_getaffinity(0))
-    except AttributeError:
-        d["cpu_count"] = os.cpu_count()
-    if device.type == "cuda":
-        props = torch.cuda.get_device_properties(device)
-        d.update({"device_name": props.name, "gpu_memory_gb": round(props.total_memory / 2**30, 1),
-                  "multiprocessors": props.multi_processor_count, "cuda": torch.version.cuda})
-    else:
-        import platform
-
-        d["device_name"] = platform.processor() or platform.machine()
-    return d
-
-
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark; returns the JSON document (also written to ``--out``)."""
     args = parse_args(argv)
@@ -586,7 +476,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             for method in args.methods:
                 if not args.quiet:
                     print(f"[{model_name}] sncse {method} ...", file=sys.stderr)
-                ours = bench_ours(args, model_dir, method, files[method], work, device, workers, profile_fh)
+                ours = bench_ours(args, model_dir, method, training_file(files, method), work, device, workers,
+                                  profile_fh)
                 free_memory(device)
                 ckpt = None if args.no_checkpoint else (ours["checkpoint_last_s"] or 0) + (ours["checkpoint_best_s"] or 0)
                 proj = projected_epoch(args, ours["step_s"], ours["eval_s"], ours["eval_pairs"], ckpt)

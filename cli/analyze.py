@@ -273,6 +273,7 @@ def _run_compare(req: _Request, plan: PathPlan) -> None:
     from sncse.data.tasks import display_name, sts_tasks
     from sncse.errors import SncseError
     from sncse.eval.compare import compare_folders
+    from sncse.rundir.files import pair_scores_path
 
     targets, a_spec, b_spec, overlap, tasks = req.targets, req.compare, req.against, req.overlap, req.tasks
     assert a_spec is not None  # the mode's own option
@@ -291,8 +292,7 @@ def _run_compare(req: _Request, plan: PathPlan) -> None:
     except SncseError as exc:
         if getattr(exc, "setting", None) != "pair_scores":
             raise
-        raise SncseError(f"{exc}; write them with `sncse eval RUN --pair-scores "
-                         "RUN/eval_test.pair_scores.json.gz`") from None
+        raise SncseError(f"{exc}; write them with `sncse eval RUN --pair-scores {pair_scores_path('RUN')}`") from None
     name_a, name_b = cmp.names
     pct = f"{100 * cmp.confidence:g}% interval"
     what = "the word-overlap bins" if overlap else "the test pairs"

@@ -200,9 +200,10 @@ def _plan_outputs(model: str, tasks: str | None, mode: str, json_file: str | Non
                   triplets: list[Path] | None) -> tuple[Any, Path | None, Path | None]:
     """(the plan of paths, the run's own copy of the result or None, the MTEB folder or None)."""
     from sncse.data.tasks import requested_tasks
-    from sncse.eval.results import eval_result_path, mteb_files, result_file_mode
+    from sncse.eval.results import mteb_files, result_file_mode
     from sncse.eval.runner import model_kind
     from sncse.outputs import same_path
+    from sncse.rundir.files import eval_result_path
 
     plan = path_plan(json_file).read(config, "the config file")
     # the run's own copy: own files or triplets alone go beside, never over, the run's STS result that

@@ -47,6 +47,7 @@ def train(
     import logging
 
     from sncse.io import read_json
+    from sncse.rundir.files import RESULTS_FILE
     from sncse.train.distributed import is_main_process
     from sncse.train.loop import resolve_train_config
     from sncse.train.loop import train as run_training
@@ -63,7 +64,7 @@ def train(
     run_dir = run_training(cfg, argv=["sncse", *sys.argv[1:]], resume=resume, overwrite=overwrite, paths=plan)
     if not reports:
         return
-    results = read_json(run_dir / "results.json")
+    results = read_json(run_dir / RESULTS_FILE)
     write_json_output(json_file, results)
     if json_file == "-":
         return

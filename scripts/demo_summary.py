@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -66,7 +65,7 @@ def render(summary: dict[str, Any]) -> str:
         lines.append(row("cos(sentence, negation)", s["start"], s["trained"], digits=4))
     if "run" in summary:
         r = summary["run"]
-        lines.append(f"wall time {r['wall_seconds'] / 60:.1f} min on {r['cpu_count']} CPU(s), load average "
+        lines.append(f"wall time {r['wall_seconds'] / 60:.1f} min on {r['machine']['cpu_count']} CPU(s), load average "
                      f"{r['load_start']} at the start and {r['load_end']} at the end")
     lines.append("the trained model scores at or above the starting encoder" if summary["not_below_start"] else
                  "WARNING: the trained model scores below the starting encoder")
@@ -87,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     read = lambda p: json.loads(p.read_text(encoding="utf-8"))  # noqa: E731
     summary = summarize(read(args.start), read(args.trained), read(args.negation) if args.negation else None)
     if args.started is not None:
-        summary["run"] = {"wall_seconds": round(time.time() - args.started, 1), "cpu_count": os.cpu_count(),
-                          "platform": platform.platform(), "load_start": args.load_start,
+        from sncse.runinfo import machine_info
+
+        summary["run"] = {"wall_seconds": round(time.time() - args.started, 1), "machine": machine_info(),
+                          "load_start": args.load_start,
                           "load_end": " ".join(f"{x:.2f}" for x in os.getloadavg()), "data": args.data,
                           "settings": args.settings}
     print(render(summary))

@@ -28,30 +28,54 @@ import argparse
 import json
 import math
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
-from sncse.analyze.runs import read_run
 from sncse.data.tasks import STS_TASKS, STS_TEST_PAIRS, display_name, expected_pairs
-from sncse.eval.results import TRIPLETS_MODE, eval_result_path, overlap_result_path, pair_scores_path
-from sncse.io import atomic_write, read_json
+from sncse.eval.published import SNCSE_TABLE3, UNVERIFIED_TABLE3
+from sncse.io import copy_file, read_json, write_text
+from sncse.losses.base import ContrastiveLoss, registered_loss
+from sncse.rundir.files import TRIPLETS_MODE, eval_result_path, overlap_result_path, pair_scores_path
+from sncse.rundir.reader import read_run
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = 2
-METHODS: dict[str, str] = {
-    "zeroshot": "zero-shot (no training)",
-    "infonce": "SimCSE unsup. (`infonce`)",
-    "pl": "PL: negation as positive (`pl`)",
-    "nl": "NL: negation as negative (`nl`)",
-    "bml": "SNCSE (`bml`, faithful negations)",
-    "bml_improved": "SNCSE (`bml`, improved negations)",
-    "mixcse": "MixCSE (`mixcse`)",
-    "sup": "SimCSE sup. (`sup`, SNLI dev/test triplets)",
+#: the grid's trained rows, in the page's order: row -> (its loss, what its data adds to the loss's name)
+ROWS: dict[str, tuple[str, str]] = {
+    "infonce": ("infonce", ""),
+    "pl": ("pl", ""),
+    "nl": ("nl", ""),
+    "bml": ("bml", "faithful negations"),
+    "bml_improved": ("bml", "improved negations"),
+    "mixcse": ("mixcse", ""),
+    "sup": ("sup", "SNLI dev/test triplets"),
 }
-SHORT = {"zeroshot": "zero-shot", "infonce": "InfoNCE", "pl": "PL", "nl": "NL", "bml": "SNCSE",
-         "bml_improved": "SNCSE (improved negations)", "mixcse": "MixCSE", "sup": "SimCSE sup."}
+
+
+def _loss(name: str) -> type[ContrastiveLoss]:
+    loss = registered_loss(name)
+    if loss is None:
+        raise SystemExit(f"error: the grid's loss {name!r} is not installed")
+    return loss
+
+
+def _title(row: str) -> str:
+    """A row's label in the tables: the loss's title, its name and the row's data
+    (``SNCSE (`bml`, faithful negations)``)."""
+    loss, data = ROWS[row]
+    return f"{_loss(loss).title} (`{loss}`" + (f", {data}" if data else "") + ")"
+
+
+def _short(row: str) -> str:
+    """A row in a comparison: the loss's short title, with the data where the row is not the loss's own."""
+    loss, data = ROWS[row]
+    short = _loss(loss).short_title
+    return short if row == loss else f"{short} ({data})"
+
+
+METHODS: dict[str, str] = {"zeroshot": "zero-shot (no training)", **{row: _title(row) for row in ROWS}}
+SHORT = {"zeroshot": "zero-shot", **{row: _short(row) for row in ROWS}}
 GRID_ORDER = ("cpu", "gpu")
 GRID_TITLES = {"cpu": "CPU grid", "gpu": "GPU grid"}
 RUN_NAME = re.compile(r"^(?P<row>[a-z_]+)-(?P<pooler>[a-z_]+)-s(?P<seed>\d+)$")
@@ -63,17 +87,6 @@ OVERLAP_TASKS = ("stsb", "sickr")
 RESAMPLES = 1000
 TARGET_AVG = 80.0  # a MiniLM SNCSE model at or above this 7-task average would be a result worth stating
 
-# SNCSE (Wang et al., 2022, arXiv:2201.05979) Table 3: the loss used for the soft negatives, BERT-base,
-# average of the 7 STS tasks. Only 78.97 (SNCSE) could be checked against the paper's text (its abstract);
-# the other three are secondary quotes of the table, which every text rendering of the paper shows as an image.
-UNVERIFIED = "a secondary quote of the paper's Table 3, not checked against its text"
-TABLE3: list[tuple[str, str, float, bool]] = [
-    ("bml", "SNCSE (BML)", 78.97, True),
-    ("infonce", "InfoNCE only (SimCSE)", 78.21, False),
-    ("pl", "PL", 77.11, False),
-    ("nl", "NL", 74.37, False),
-]
-
 MINILM_NOTE = ("**all-MiniLM-L6-v2 is already sentence-tuned with supervision** (sentence-transformers trained it "
                "contrastively on large sets of sentence pairs): its zero-shot row is a supervised sentence encoder, "
                "not an un-tuned BERT, so these numbers say how each loss *moves an already tuned encoder* and are not "
@@ -84,18 +97,6 @@ MINILM_NOTE = ("**all-MiniLM-L6-v2 is already sentence-tuned with supervision** 
 def _optional_json(path: Path) -> Any | None:
     """``sncse.io.read_json`` (a malformed file names its line), None when the file is absent."""
     return read_json(path) if path.is_file() else None
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path) as fh:
-        fh.write(text)
-
-
-def _atomic_copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(dst, mode="wb", encoding=None) as fh, open(src, "rb") as fin:
-        shutil.copyfileobj(fin, fh)
 
 
 def _rel(path: str | None) -> str | None:
@@ -140,7 +141,7 @@ def _pairs(eval_json: dict[str, Any]) -> dict[str, int | None]:
 
 # --------------------------------------------------------------------------------------- collect
 def load_run(run_dir: Path) -> dict[str, Any] | None:
-    """One training run (``sncse.analyze.runs.read_run``): identity, selection on dev, test scores.
+    """One training run (``sncse.rundir.reader.read_run``): identity, selection on dev, test scores.
     None if the folder is not named like a grid run or has no test evaluation."""
     m = RUN_NAME.match(run_dir.name)
     if m is None:
@@ -413,7 +414,7 @@ def page_figures(s: dict[str, Any]) -> dict[str, Any]:
                                                       - by["SimCSE-infonce"]["soft_negative"]["mean"])
     ranks = {}
     for pooler in _poolers(s):
-        ours = {m: s["aggregate"].get(m, {}).get(pooler, {}).get("avg", {}).get("mean") for m, *_ in TABLE3}
+        ours = {r.loss: s["aggregate"].get(r.loss, {}).get(pooler, {}).get("avg", {}).get("mean") for r in SNCSE_TABLE3}
         ranked = sorted((v, m) for m, v in ours.items() if v is not None)[::-1]
         ranks[pooler] = {m: i + 1 for i, (_, m) in enumerate(ranked)}
     zs = next(iter(s["zeroshot"].values()), None) or (s["runs"][0] if s["runs"] else None)
@@ -425,7 +426,8 @@ def page_figures(s: dict[str, Any]) -> dict[str, Any]:
         "all_test_pairs": STS_TEST_PAIRS, "stsb_dev_pairs": expected_pairs("stsb", "dev"),
         "test_pairs_used": sum((zs or {}).get("test_pairs", {}).values()),
         "tasks_in_average": len(STS_TASKS),
-        "published_table3": [{"method": m, "label": label, "avg": v, "verified": ok} for m, label, v, ok in TABLE3],
+        "published_table3": [{"method": r.loss, "label": r.label, "avg": r.avg, "verified": r.verified}
+                             for r in SNCSE_TABLE3],
         "published_recipes": [{"name": r.name, "avg": r.avg, "source": r.source, "where": r.where}
                               for r in PUBLISHED_STS],
         "target_avg": TARGET_AVG,
@@ -444,11 +446,11 @@ def write_summary(summary: dict[str, Any], docs: Path) -> Path:
     for name, holder in figures:
         src = Path(holder.pop("png_source"))
         if src.exists():
-            _atomic_copy(src, docs / name)
+            copy_file(src, docs / name)
             holder["png"] = name
     summary["page"] = page_figures(summary)
     path = docs / f"results_{grid}.json"
-    _atomic_text(path, json.dumps(summary, indent=1, sort_keys=False, default=str) + "\n")
+    write_text(path, json.dumps(summary, indent=1, sort_keys=False, default=str) + "\n")
     return path
 
 
@@ -521,19 +523,19 @@ def table3(s: dict[str, Any], pooler: str) -> list[str]:
     lines = ["| loss for the soft negative | published: BERT-base, SNCSE Table 3 (avg. of 7 STS) | "
              f"ours: all-MiniLM-L6-v2, pooler `{pooler}` (avg., mean ± std) | our rank |",
              "|---|---|---|---|"]
-    ours = {m: s["aggregate"].get(m, {}).get(pooler, {}).get("avg", {}).get("mean") for m, *_ in TABLE3}
+    ours = {r.loss: s["aggregate"].get(r.loss, {}).get(pooler, {}).get("avg", {}).get("mean") for r in SNCSE_TABLE3}
     ranked = sorted((v, m) for m, v in ours.items() if v is not None)[::-1]
     rank = {m: i + 1 for i, (_, m) in enumerate(ranked)}
-    for method, label, published, verified in TABLE3:
-        pub = f"{published:.2f}" + ("" if verified else f" ({UNVERIFIED})")
-        cell = s["aggregate"].get(method, {}).get(pooler)
-        lines.append(f"| {label} | {pub} | {fmt(cell['avg']) if cell else 'not run'} | {rank.get(method, '-')} |")
-    pub_order = " > ".join(SHORT[m] for m, *_ in TABLE3)
+    for r in SNCSE_TABLE3:
+        pub = f"{r.avg:.2f}" + ("" if r.verified else f" ({UNVERIFIED_TABLE3})")
+        cell = s["aggregate"].get(r.loss, {}).get(pooler)
+        lines.append(f"| {r.label} | {pub} | {fmt(cell['avg']) if cell else 'not run'} | {rank.get(r.loss, '-')} |")
+    pub_order = " > ".join(SHORT[r.loss] for r in SNCSE_TABLE3)
     our_order = " > ".join(SHORT[m] for _, m in ranked)
     lines += ["", f"Published order: {pub_order}. Our order (pooler `{pooler}`, mean over seeds): "
                   f"{our_order or 'no runs'}."]
-    if len(ranked) == len(TABLE3):
-        same = [m for _, m in ranked] == [m for m, *_ in TABLE3]
+    if len(ranked) == len(SNCSE_TABLE3):
+        same = [m for _, m in ranked] == [r.loss for r in SNCSE_TABLE3]
         text = "The ordering **matches** the paper's." if same else "The ordering **differs** from the paper's."
         key = next((c for c in s["comparisons"].get(pooler, []) if (c["a"]["name"], c["b"]["name"]) == KEY_COMPARISONS[0]),
                    None)
@@ -755,7 +757,7 @@ def render_grid(s: dict[str, Any]) -> list[str]:
     out += suppression_section(s)
     out += ["### SNCSE's Table 3 beside ours", "", source]
     for pooler in _poolers(s):
-        if any(s["aggregate"].get(m, {}).get(pooler) for m, *_ in TABLE3):
+        if any(s["aggregate"].get(r.loss, {}).get(pooler) for r in SNCSE_TABLE3):
             out += table3(s, pooler) + [""]
     out += ["### Soft-negative similarity (`sncse analyze --negation`, SNCSE Figure 4)", "", source]
     if not s["analysis"]:
@@ -909,14 +911,15 @@ def suppression_reading(s: dict[str, Any], pooler: str, trip: dict[tuple[str, st
                     + f" ({d['estimate']:+.2f} points, 95% interval [{d['low']:+.2f}, {d['high']:+.2f}]"
                     + (": established)." if d["established"] else ": the interval contains 0, not established)."))
     if o is not None:
+        defined = {k for k, d in o["diff"].items() if d["estimate"] is not None}  # a bin with too few pairs: none
         high = f"sickr@{bins[-1]}"
-        if high in o["diff"]:
+        if high in defined:
             d = o["diff"][high]
             text.append(f"On SICK-R's highest-overlap bin ({bins[-1]}) SNCSE - InfoNCE is {d['estimate']:+.2f} "
                         f"[{d['low']:+.2f}, {d['high']:+.2f}]: "
                         + ("SNCSE is better, established." if d["established"] and d["estimate"] > 0 else
                            "InfoNCE is better, established." if d["established"] else "not established."))
-        low = [f"{task}@{bins[0]}" for task in OVERLAP_TASKS if f"{task}@{bins[0]}" in o["diff"]]
+        low = [f"{task}@{bins[0]}" for task in OVERLAP_TASKS if f"{task}@{bins[0]}" in defined]
         worse = [x for x in low if o["diff"][x]["established"] and o["diff"][x]["estimate"] < 0]
         if low:
             text.append("On the lowest-overlap bins (" + ", ".join(
@@ -1048,12 +1051,12 @@ def render_docs(docs: Path) -> Path:
             page = page_figures(s)
             if s.get("page") != page:  # the recipe or the published rows changed since the summary was written
                 s["page"] = page
-                _atomic_text(p, json.dumps(s, indent=1, sort_keys=False, default=str) + "\n")
+                write_text(p, json.dumps(s, indent=1, sort_keys=False, default=str) + "\n")
             summaries.append(s)
     if not summaries:
         raise SystemExit(f"error: no {docs}/results_{{gpu,cpu}}.json to render; pass a run folder")
     path = docs / "results.md"
-    _atomic_text(path, render(summaries, docs))
+    write_text(path, render(summaries, docs))
     return path
 
 

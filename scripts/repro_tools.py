@@ -125,9 +125,9 @@ def choose_settings(search: Path, out: Path) -> dict[str, Any]:
     """The search stage's choice: among ``search/*-steps<N>-lr<LR>`` (finished InfoNCE runs), the best
     STS-B dev score of its selected checkpoint; ties go to fewer steps, then the smaller lr (the
     cheaper, gentler setting). Writes ``out`` with every candidate, so the page can show the search."""
-    from sncse.analyze.runs import read_run
     from sncse.errors import SncseError
     from sncse.io import write_json
+    from sncse.rundir.reader import read_run
 
     candidates = []
     for d in sorted(p for p in search.iterdir() if p.is_dir()):
@@ -154,7 +154,7 @@ def choose_settings(search: Path, out: Path) -> dict[str, Any]:
 
 def run_line(run_dir: Path, seconds: int) -> str:
     """``name: S s, best STS-B dev D at step K, STS test avg A``: the log line of a finished run."""
-    from sncse.analyze.runs import read_run
+    from sncse.rundir.reader import read_run
 
     run = read_run(run_dir)
     avg = run.test_avg
@@ -280,6 +280,7 @@ def device_plan(out: Path, repo: Path = REPO, dry_run: Path | None = None) -> di
     ``dry_run``, the output folder of a dry run of the grid, what that run did (calls, wall time, runs
     evaluated, machine)."""
     from sncse.io import read_json, write_json
+    from sncse.rundir.files import eval_result_path
 
     carry = {c: (_path_bytes(repo / c) if (repo / c).exists() else None) for c in DEVICE_CARRY}
     tree = _tree_bytes(repo)
@@ -296,7 +297,8 @@ def device_plan(out: Path, repo: Path = REPO, dry_run: Path | None = None) -> di
         grid = read_json(dry_run / "grid.json")
         plan["dry_run"] = {k: grid.get(k) for k in ("commands", "started", "finished", "wall_seconds", "calls",
                                                     "machine", "load_at_start", "load_at_end")}
-        plan["dry_run"]["runs_evaluated"] = len({p.parent.resolve() for p in dry_run.glob("*/*/eval_test.json")})
+        evaluated = dry_run.glob(str(eval_result_path("*/*", "test")))
+        plan["dry_run"]["runs_evaluated"] = len({p.parent.resolve() for p in evaluated})
     write_json(out, plan)
     return plan
 

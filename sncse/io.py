@@ -8,6 +8,7 @@ import io
 import json
 import math
 import os
+import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -131,6 +132,22 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
         except FileNotFoundError:
             pass
         raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (:func:`atomic_write`), creating its folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as fh:
+        fh.write(text)
+
+
+def copy_file(source: str | Path, target: str | Path) -> None:
+    """Copy ``source`` to ``target`` atomically (:func:`atomic_write`), creating the target's folder."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(target, mode="wb", encoding=None) as fh, open(source, "rb") as fin:
+        shutil.copyfileobj(fin, fh)
 
 
 def _umask() -> int:

@@ -99,7 +99,7 @@ def _graph() -> dict[str, tuple[set[str], set[str]]]:
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("ground", ("sncse.errors", "sncse.progress", "sncse.version")),
     ("base", ("sncse.io", "sncse.outputs", "sncse.registry", "sncse.resumable", "sncse.shards")),
-    ("settings and rules", ("sncse.config", "sncse.negation", "sncse.runinfo")),
+    ("settings and rules", ("sncse.config", "sncse.negation", "sncse.rundir", "sncse.runinfo")),
     ("models and data", ("sncse.encoders", "sncse.losses", "sncse.data", "sncse_plugins")),
     ("using a model", ("sncse.eval", "sncse.embed", "sncse.serve")),
     ("training and search", ("sncse.train", "sncse.search")),

@@ -14,7 +14,6 @@ from typing import Any
 _LAZY = {
     "negation_similarity": "negation_sim",
     "analyze_task": "ranks",
-    "read_run": "runs",
 }
 
 

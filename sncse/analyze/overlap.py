@@ -23,7 +23,7 @@ from typing import Any
 from ..data.pairs import Columns
 from ..eval.overlap import OVERLAP_EDGES, TOKENS, bin_labels, scores_breakdown, task_breakdown
 from ..eval.pair_scores import read_pair_scores
-from ..eval.results import pair_scores_path
+from ..rundir.files import pair_scores_path
 
 log = logging.getLogger(__name__)
 

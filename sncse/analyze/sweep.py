@@ -4,8 +4,9 @@ BML margins alpha and beta and the BML weight lambda.
 Each run contributes its loss's ``alpha``, ``beta`` and ``bml_weight`` (lambda; ``loss.bml.*``) from
 ``RUN/config.yaml``, its best STS-B dev Spearman (``results.json``, else the best eval record of
 ``metrics.jsonl``) and, when ``sncse eval RUN`` wrote ``RUN/eval_test.json``, its test average over the
-evaluated STS tasks. Runs of built-in losses that do not use BML (InfoNCE, PL, NL, MixCSE, supervised)
-are listed without alpha/beta/lambda and left out of the panels. In each panel, runs that share the other two values are joined by a line, as in
+evaluated STS tasks. Runs of losses without the BML term (the loss class's ``has_bml``: InfoNCE, PL, NL,
+MixCSE, supervised) are listed without alpha/beta/lambda and left out of the panels; a run whose loss is
+not installed here shows what its config holds. In each panel, runs that share the other two values are joined by a line, as in
 the paper, where one hyperparameter varies while the others stay at their defaults; runs with no such
 partner are grey points.
 """
@@ -21,15 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SncseError
-from ..registry import base_name
-from .runs import read_run
+from ..losses.base import registered_loss
+from ..rundir.files import CONFIG_FILE
+from ..rundir.reader import read_run
 
 log = logging.getLogger(__name__)
 
 #: panel name -> parameter of the run's loss (``loss.<loss>.<parameter>`` in its config.yaml)
 PARAMS: dict[str, str] = {"alpha": "alpha", "beta": "beta", "lambda": "bml_weight"}
-# Built-in losses that do not read alpha/beta/lambda: their (default) values are not shown or plotted.
-NO_BML = frozenset({"infonce", "pl", "nl", "mixcse", "sup"})
 
 
 @dataclass
@@ -74,9 +74,10 @@ def collect(run_dirs: Sequence[str | Path]) -> list[SweepRow]:
         seen.add(p)
         rec = read_run(d)
         if not rec.config:
-            log.warning("%s: no config.yaml; alpha/beta/lambda unknown", d)
+            log.warning("%s: no %s; alpha/beta/lambda unknown", d, CONFIG_FILE)
         loss = rec.get("loss.name")
-        uses_bml = base_name(str(loss)) not in NO_BML
+        cls = registered_loss(str(loss)) if loss else None
+        uses_bml = cls.has_bml if cls is not None else True
         values = {k: _float(rec.loss_param(v)) if uses_bml else None for k, v in PARAMS.items()}
         rows.append(SweepRow(
             run=rec.name, path=str(d), loss=loss, alpha=values["alpha"], beta=values["beta"], lam=values["lambda"],

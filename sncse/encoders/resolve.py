@@ -11,6 +11,7 @@ from typing import Any
 from .. import registry
 from ..errors import SncseError
 from ..outputs import PathPlan
+from ..rundir.files import CHECKPOINTS, CONFIG_FILE
 from .files import HEAD_FILE, META_FILE, ONNX_FILE
 
 # sentence-transformers pooling modes -> our poolers
@@ -56,7 +57,7 @@ def _st_meta(directory: Path) -> dict[str, Any]:
 def resolve_model_path(path: str) -> ModelSpec:
     p = Path(path).expanduser()
     if p.is_dir():
-        for sub in ("best", "last"):  # a run directory of `sncse train`
+        for sub in CHECKPOINTS:  # a run directory of `sncse train`
             if (p / sub / META_FILE).exists():
                 inner = resolve_model_path(str(p / sub))
                 inner.kind = "run"
@@ -83,6 +84,12 @@ def resolve_model_path(path: str) -> ModelSpec:
     if p.suffix or path.startswith((".", "/", "~")):
         raise SncseError(f"model not found: {path}")
     return ModelSpec("hf", path, {"pooler": "cls_before_pooler", "mlp": "none"}, kind="hf")
+
+
+def is_run_dir(path: str | Path) -> bool:
+    """A ``sncse train`` output: its config, or a ``best/`` or ``last/`` checkpoint."""
+    p = Path(path)
+    return p.is_dir() and ((p / CONFIG_FILE).is_file() or any((p / c / META_FILE).is_file() for c in CHECKPOINTS))
 
 
 def read_model(plan: PathPlan, model: Any, role: str = "the model") -> PathPlan:

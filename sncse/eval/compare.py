@@ -50,6 +50,7 @@ from scipy.stats import rankdata
 
 from ..data.tasks import STS_TASKS
 from ..errors import SncseError
+from ..rundir.files import PAIR_SCORES_SUFFIX
 from .overlap import OVERLAP_EDGES, bin_labels, overlap_task, split_by_overlap
 from .pair_scores import PairScores, TaskPairs, TripletRows, read_run_scores
 from .triplets import accuracy
@@ -442,7 +443,7 @@ def _common_name(targets: Sequence[str | Path]) -> str:
     import os
     import re
 
-    names = [Path(t).name.removesuffix(".pair_scores.json.gz") for t in targets]
+    names = [Path(t).name.removesuffix(PAIR_SCORES_SUFFIX) for t in targets]
     if len(names) == 1:
         return names[0]
     return re.sub(r"-s\d*$", "", os.path.commonprefix(names)).rstrip("-_") or names[0]

@@ -20,7 +20,7 @@ File (gzip-compressed JSON, ``SCHEMA`` 1)::
 :func:`read_run_scores` adds it to the run's STS scores).
 
 About 150 KB for the 18,850 pairs of the 7 STS test sets. A run's file is
-``RUN/eval_<mode>.pair_scores.json.gz`` (:func:`sncse.eval.results.pair_scores_path`).
+``RUN/eval_<mode>.pair_scores.json.gz`` (:func:`sncse.rundir.files.pair_scores_path`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import DataError, SncseError
 from ..io import atomic_write
-from .results import TRIPLETS_MODE, pair_scores_path
+from ..rundir.files import TRIPLETS_MODE, pair_scores_path
 
 SCHEMA = 1
 KIND = "sncse-pair-scores"

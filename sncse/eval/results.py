@@ -36,6 +36,7 @@ from typing import Any
 
 from ..data.tasks import MTEB_NAMES, TaskPlan, expected_pairs
 from ..io import write_json
+from ..rundir.files import PAIRS_MODE, TRIPLETS_MODE
 from ..version import __version__
 
 SCHEMA_VERSION = 1
@@ -92,41 +93,14 @@ def build_result(model: str, pooler: str | None, mode: str, sts: dict[str, Any] 
     return _clean(result)
 
 
-def eval_result_path(run_dir: str | Path, mode: str = "test") -> Path:
-    """Where a run's evaluation is kept: ``RUN/eval_<mode>.json`` (``eval_test.json``, ``eval_dev.json``)."""
-    return Path(run_dir) / f"eval_{mode}.json"
-
-
-#: the ``mode`` of a run's result file that holds triplet sets alone (``RUN/eval_triplets.json``)
-TRIPLETS_MODE = "triplets"
-#: the ``mode`` of a run's result file that holds a user's pair files (``RUN/eval_pairs.json``)
-PAIRS_MODE = "pairs"
-
-
 def result_file_mode(plan: TaskPlan, mode: str, pairs: bool = False) -> str:
-    """Which ``RUN/eval_<mode>.json`` an ``sncse eval RUN`` of ``plan`` (:func:`sncse.data.tasks.requested_tasks`)
-    goes to, known before it runs: ``mode`` when it asks for a built-in STS task, transfer or alignment;
-    else ``pairs`` when a user's pair files are scored, ``triplets`` when only triplet sets are, so that
-    such a result never replaces the run's STS result."""
+    """Which ``RUN/eval_<mode>.json`` (:func:`sncse.rundir.files.eval_result_path`) an ``sncse eval RUN`` of
+    ``plan`` (:func:`sncse.data.tasks.requested_tasks`) goes to, known before it runs: ``mode`` when it asks
+    for a built-in STS task, transfer or alignment; else ``pairs`` when a user's pair files are scored,
+    ``triplets`` when only triplet sets are, so that such a result never replaces the run's STS result."""
     if plan.sts or plan.transfer or plan.align:
         return mode
     return PAIRS_MODE if pairs else TRIPLETS_MODE
-
-def pair_scores_path(run_dir: str | Path, mode: str = "test") -> Path:
-    """Where a run's per-pair scores are kept, beside its result: ``RUN/eval_<mode>.pair_scores.json.gz``
-    (``sncse.eval.pair_scores``)."""
-    return Path(run_dir) / f"eval_{mode}.pair_scores.json.gz"
-
-
-def overlap_result_path(run_dir: str | Path, mode: str = "test") -> Path:
-    """Where a run's STS-by-word-overlap breakdown is kept (``sncse analyze RUN --overlap --json ...``):
-    ``RUN/eval_<mode>.overlap.json``."""
-    return Path(run_dir) / f"eval_{mode}.overlap.json"
-
-
-#: glob patterns of every file ``sncse eval`` keeps in a run directory (any mode; ``eval_pairs.json``,
-#: ``eval_triplets.json`` and ``eval_test.overlap.json`` included), from the name builders above
-RUN_EVAL_PATTERNS = (eval_result_path(".", "*").name, pair_scores_path(".", "*").name)
 
 
 def write_result(result: dict[str, Any], path: str | Path) -> Path:

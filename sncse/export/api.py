@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..analyze.runs import RunRecord, is_run_dir, read_run
+from ..encoders.resolve import is_run_dir
 from ..errors import SncseError
 from ..io import atomic_write, temp_dir_beside, umask_modes
 from ..outputs import PathPlan
+from ..rundir.reader import RunRecord, read_run
 from .hf import export_hf, keeps_head
 from .model_card import model_card
 from .sentence_transformers import export_sentence_transformers, verify_sentence_transformers

@@ -10,48 +10,27 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from ..analyze.runs import RunRecord, test_scores
 from ..data.tasks import STS_TASKS, display_name
 from ..encoders.model import SentenceEncoder
 from ..encoders.st_modules import ST_CHAT_TEMPLATE_VERSION
-from ..losses.base import MIXCSE_CITATION, SIMCSE_CITATION, SNCSE_CITATION
+from ..losses.base import SIMCSE_CITATION, ContrastiveLoss, registered_loss
 from ..registry import base_name
+from ..rundir.reader import RunRecord, test_scores
 from ..version import __version__
 
-# SNCSE, SimCSE and MixCSE citations are the losses' own (one copy, in sncse/losses/base.py).
-CITATIONS: dict[str, str] = {
-    "sncse": SNCSE_CITATION,
-    "simcse": SIMCSE_CITATION,
-    "mixcse": MIXCSE_CITATION,
-    "promptbert": """@inproceedings{jiang2022promptbert,
+# the papers a card cites besides its loss's own (sncse.losses: ContrastiveLoss.citations)
+PROMPTBERT_CITATION = """@inproceedings{jiang2022promptbert,
   title     = {{PromptBERT}: Improving {BERT} Sentence Embeddings with Prompts},
   author    = {Jiang, Ting and Jiao, Jian and Huang, Shaohan and Zhang, Zihan and Wang, Deqing and Zhuang, Fuzhen and Wei, Furu and Huang, Haizhen and Deng, Denvy and Zhang, Qi},
   booktitle = {Proceedings of the 2022 Conference on Empirical Methods in Natural Language Processing (EMNLP)},
   year      = {2022}
-}""",
-    "sbert": """@inproceedings{reimers2019sbert,
+}"""
+SBERT_CITATION = """@inproceedings{reimers2019sbert,
   title     = {Sentence-{BERT}: Sentence Embeddings using Siamese {BERT}-Networks},
   author    = {Reimers, Nils and Gurevych, Iryna},
   booktitle = {Proceedings of the 2019 Conference on Empirical Methods in Natural Language Processing (EMNLP)},
   year      = {2019}
-}""",
-}
-
-# loss name (unversioned) -> (description, citation keys, hyperparameter keys of the loss section)
-LOSSES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "bml": ("SNCSE: InfoNCE with soft negatives (negated sentences) plus the bidirectional margin loss (BML)",
-            ("sncse", "simcse"), ("temperature", "alpha", "beta", "bml_weight")),
-    "pl": ("SNCSE ablation: the negated sentence as a positive (PL)", ("sncse", "simcse"), ("temperature",)),
-    "nl": ("SNCSE ablation: the negated sentence as a hard negative (NL)", ("sncse", "simcse"), ("temperature",)),
-    "infonce": ("unsupervised SimCSE: InfoNCE over dropout views", ("simcse",), ("temperature",)),
-    "mixcse": ("MixCSE: InfoNCE with mixed hard negatives", ("mixcse", "simcse"),
-               ("temperature", "mix_lambda", "mix_mask")),
-    "sup": ("supervised SimCSE: NLI entailment positives and contradiction hard negatives", ("simcse",),
-            ("temperature", "hard_negative_weight")),
-}
-HYPER_NAMES = {"bml_weight": "lambda (BML weight)", "alpha": "alpha (BML lower margin)",
-               "beta": "beta (BML upper margin)", "temperature": "temperature", "mix_lambda": "MixCSE lambda",
-               "mix_mask": "MixCSE mask", "hard_negative_weight": "hard negative weight"}
+}"""
 
 
 def _fmt(value: Any) -> str:
@@ -112,13 +91,17 @@ def _results_section(run: RunRecord | None) -> list[str]:
 
 
 def _training_section(model: SentenceEncoder, run: RunRecord | None) -> tuple[list[str], tuple[str, ...]]:
+    """The training section and the BibTeX entries it calls for: the loss's own papers (its class's
+    ``citations``; SimCSE's, as for any loss, for one not installed here), PromptBERT's for the prompt pooler."""
     out = ["## Training", ""]
     if run is None or not run.config:
-        return out + ["No training configuration was found next to the exported model.", ""], ("simcse",)
-    loss_name = base_name(str(run.get("loss.name", "?")))
-    desc, cites, keys = LOSSES.get(loss_name, (f"loss `{loss_name}`", ("simcse",), ("temperature",)))
+        return out + ["No training configuration was found next to the exported model.", ""], (SIMCSE_CITATION,)
+    name = str(run.get("loss.name", "?"))
+    loss = registered_loss(name) or ContrastiveLoss  # a loss not installed here: what every loss has
+    cites = loss.citations
+    desc = loss.description or f"loss `{base_name(name)}`"
     rows: list[tuple[str, Any]] = [("loss", f"`{run.get('loss.name')}`: {desc}")]
-    rows += [(HYPER_NAMES.get(k, k), run.loss_param(k)) for k in keys]
+    rows += [(loss.parameter_titles.get(k, k), run.loss_param(k)) for k in ("temperature", *loss.parameters())]
     rows += [
         ("pooler", run.get("model.pooler")), ("MLP head", run.get("model.mlp")),
         ("max length (training)", run.get("model.max_length")),
@@ -143,7 +126,7 @@ def _training_section(model: SentenceEncoder, run: RunRecord | None) -> tuple[li
         out += ["", f"Training data: `{data}` (format `{run.get('data.format', 'auto')}`{extent})."]
     out.append("")
     if model.pooler_name == "prompt":
-        cites = (*cites, "promptbert")
+        cites = (*cites, PROMPTBERT_CITATION)
     return out, cites
 
 
@@ -200,9 +183,9 @@ def model_card(model: SentenceEncoder, fmt: str, source: str, run: RunRecord | N
     training, cites = _training_section(model, run)
     parts += training
     parts += _results_section(run)
-    keys = list(dict.fromkeys((*cites, *(("sbert",) if fmt == "sentence-transformers" else ()))))
+    cited = list(dict.fromkeys((*cites, *((SBERT_CITATION,) if fmt == "sentence-transformers" else ()))))
     trained = (run.run_info or {}).get("versions", {}).get("sncse") if run is not None else None
     made = f"Trained with sncse {trained}, exported with sncse {__version__}." if trained else \
         f"Exported with sncse {__version__}."
-    parts += ["## Citation", "", "```bibtex", "\n\n".join(CITATIONS[k] for k in keys), "```", "", made, ""]
+    parts += ["## Citation", "", "```bibtex", "\n\n".join(cited), "```", "", made, ""]
     return "\n".join(parts)

@@ -95,7 +95,8 @@ def cosine_rows(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 class ContrastiveLoss(nn.Module):
     """Base class: one small subclass per objective, registered in the ``sncse.losses`` group.
 
-    Subclasses set ``name``, ``views`` and ``citation`` and implement :meth:`forward`. Their
+    Subclasses set ``name``, ``views`` and ``citations`` (and, for tables and model cards, ``title``,
+    ``short_title``, ``description`` and ``parameter_titles``) and implement :meth:`forward`. Their
     ``__init__`` keyword arguments, with type hints and defaults, are the loss's parameters: the config
     sets them under the loss's name (``loss.bml.alpha``), checked against :meth:`parameters`, and
     ``temperature`` comes from ``loss.temperature``.
@@ -104,7 +105,19 @@ class ContrastiveLoss(nn.Module):
     name: ClassVar[str] = "base"
     #: inputs needed besides the anchor: "positive" always; "negation" (SNCSE); "hard_negative" (sup)
     views: ClassVar[tuple[str, ...]] = ("positive",)
-    _citation: ClassVar[str] = SIMCSE_CITATION
+    #: BibTeX of the papers to cite for the loss, its own first
+    citations: ClassVar[tuple[str, ...]] = (SIMCSE_CITATION,)
+    #: the method as a table row names it ("PL: negation as positive"); None: the registered name
+    title: ClassVar[str | None] = None
+    #: the method in a comparison ("SNCSE - InfoNCE"); None: the title
+    short_title: ClassVar[str | None] = None
+    #: one line for a model card: what the loss trains (None: the card names the loss only)
+    description: ClassVar[str | None] = None
+    #: how a model card labels a parameter (``loss.<name>.<parameter>``); absent: its name
+    parameter_titles: ClassVar[dict[str, str]] = {}
+    #: whether the loss has SNCSE's bidirectional margin term, whose alpha, beta and bml_weight (lambda)
+    #: parameters ``sncse analyze --sweep`` plots
+    has_bml: ClassVar[bool] = False
 
     def __init__(self, temperature: float = 0.05) -> None:
         super().__init__()
@@ -115,7 +128,7 @@ class ContrastiveLoss(nn.Module):
     @property
     def citation(self) -> str:
         """BibTeX of the paper(s) that define this loss."""
-        return self._citation
+        return "\n\n".join(self.citations)
 
     @classmethod
     def parameters(cls) -> dict[str, inspect.Parameter]:
@@ -201,3 +214,16 @@ class ContrastiveLoss(nn.Module):
     def _labels(batch: int, label_offset: int, device: torch.device) -> torch.Tensor:
         """(B,) targets: anchor i's positive sits in column ``label_offset + i``."""
         return torch.arange(batch, device=device) + label_offset
+
+
+def registered_loss(name: str) -> type[ContrastiveLoss] | None:
+    """The class registered as loss ``name`` (``bml`` -> the latest ``bml.vN``), to read its attributes
+    without building it; None where no such loss is installed (a plugin's run read on another machine)."""
+    from .. import registry
+    from ..errors import RegistryError
+
+    try:
+        cls = registry.get("losses", name)
+    except RegistryError:
+        return None
+    return cls if isinstance(cls, type) and issubclass(cls, ContrastiveLoss) else None

@@ -33,6 +33,11 @@ class BidirectionalMarginLoss(SoftNegativeLoss):
     """
 
     name = "bml"
+    title = short_title = "SNCSE"
+    description = "SNCSE: InfoNCE with soft negatives (negated sentences) plus the bidirectional margin loss (BML)"
+    parameter_titles = {"alpha": "alpha (BML lower margin)", "beta": "beta (BML upper margin)",
+                        "bml_weight": "lambda (BML weight)"}
+    has_bml = True
 
     def __init__(
         self, temperature: float = 0.05, alpha: float = 0.1, beta: float = 0.3, bml_weight: float = 1e-3

@@ -22,7 +22,10 @@ class InfoNCELoss(ContrastiveLoss):
 
     name = "infonce"
     views = ("positive",)
-    _citation = SIMCSE_CITATION
+    citations = (SIMCSE_CITATION,)
+    title = "SimCSE unsup."
+    short_title = "InfoNCE"
+    description = "unsupervised SimCSE: InfoNCE over dropout views"
 
     def forward(
         self,

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
-from .base import MIXCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, to_fp32
+from .base import MIXCSE_CITATION, SIMCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix, to_fp32
 
 MixMask = Literal["zero", "remove"]
 
@@ -55,7 +55,10 @@ class MixCSELoss(ContrastiveLoss):
 
     name = "mixcse"
     views = ("positive",)
-    _citation = MIXCSE_CITATION
+    citations = (MIXCSE_CITATION, SIMCSE_CITATION)
+    title = short_title = "MixCSE"
+    description = "MixCSE: InfoNCE with mixed hard negatives"
+    parameter_titles = {"mix_lambda": "MixCSE lambda", "mix_mask": "MixCSE mask"}
 
     def __init__(self, temperature: float = 0.05, mix_lambda: float = 0.2, mix_mask: MixMask = "zero") -> None:
         super().__init__(temperature)

@@ -26,6 +26,9 @@ class NegativeNegationLoss(SoftNegativeLoss):
     """
 
     name = "nl"
+    title = "NL: negation as negative"
+    short_title = "NL"
+    description = "SNCSE ablation: the negated sentence as a hard negative (NL)"
 
     def soft_negative_loss(self, batch: SoftNegativeBatch) -> LossOutput:
         own_neg = cosine_rows(batch.anchor, batch.negation).unsqueeze(1) / self.temperature  # (B, 1)

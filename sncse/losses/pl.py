@@ -42,6 +42,9 @@ class PositiveNegationLoss(SoftNegativeLoss):
     """
 
     name = "pl"
+    title = "PL: negation as positive"
+    short_title = "PL"
+    description = "SNCSE ablation: the negated sentence as a positive (PL)"
 
     def __init__(self, temperature: float = 0.05, form: PLForm = "code") -> None:
         super().__init__(temperature)

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import torch
 
-from .base import SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix
+from .base import SIMCSE_CITATION, SNCSE_CITATION, ContrastiveLoss, LossOutput, cosine_matrix
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class SoftNegativeLoss(ContrastiveLoss):
     builds a :class:`SoftNegativeBatch`; a subclass implements :meth:`soft_negative_loss` on it."""
 
     views: ClassVar[tuple[str, ...]] = ("positive", "negation")
-    _citation: ClassVar[str] = SNCSE_CITATION
+    citations: ClassVar[tuple[str, ...]] = (SNCSE_CITATION, SIMCSE_CITATION)
 
     def forward(
         self,

@@ -26,7 +26,10 @@ class SupervisedSimCSELoss(ContrastiveLoss):
 
     name = "sup"
     views = ("positive", "hard_negative")
-    _citation = SIMCSE_CITATION
+    citations = (SIMCSE_CITATION,)
+    title = short_title = "SimCSE sup."
+    description = "supervised SimCSE: NLI entailment positives and contradiction hard negatives"
+    parameter_titles = {"hard_negative_weight": "hard negative weight"}
 
     def __init__(self, temperature: float = 0.05, hard_negative_weight: float = 0.0) -> None:
         super().__init__(temperature)

@@ -23,6 +23,7 @@ import torch
 from ..encoders.files import HEAD_FILE, load_weights
 from ..encoders.model import SentenceEncoder
 from ..errors import SncseError
+from ..rundir.files import LAST, checkpoint_old, checkpoint_temp
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ STATE_FILE = "trainer_state.pt"
 def save_checkpoint(model: SentenceEncoder, run_dir: str | Path, name: str, state: dict[str, Any] | None = None) -> Path:
     """Write ``run_dir/name`` (the model, plus ``trainer_state.pt`` when ``state`` is given) atomically."""
     run_dir = Path(run_dir)
-    final, tmp, old = run_dir / name, run_dir / f".{name}.tmp", run_dir / f".{name}.old"
+    final, tmp, old = run_dir / name, run_dir / checkpoint_temp(name), run_dir / checkpoint_old(name)
     if tmp.exists():
         shutil.rmtree(tmp)
     with _quiet_hf_progress():
@@ -68,7 +69,7 @@ def _quiet_hf_progress() -> Iterator[None]:
 
 def find_resume_dir(run_dir: str | Path) -> Path | None:
     """The checkpoint to resume from: ``last/``, else ``.last.old/`` (a crash mid-swap), else None."""
-    for name in ("last", ".last.old"):
+    for name in (LAST, checkpoint_old(LAST)):
         d = Path(run_dir) / name
         if (d / STATE_FILE).exists():
             return d

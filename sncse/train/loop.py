@@ -6,14 +6,11 @@ the best checkpoint kept. What it adds:
 exact resumption (``--resume``), multi-process training with gathered negatives (``torchrun``),
 mixed precision, cached tokenization, and a step with no host synchronisation except at logging steps.
 
-Run directory (``train.output_dir``)::
-
-    config.yaml  run.json  metrics.jsonl  results.json  best/  last/ (+ trainer_state.pt)
+Run directory (``train.output_dir``): its layout and file names are in :mod:`sncse.rundir`.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import math
 import os
@@ -37,43 +34,43 @@ from ..encoders.amp import precision
 from ..encoders.model import SentenceEncoder, resolve_device
 from ..encoders.resolve import read_model
 from ..errors import ConfigError, SncseError
-from ..eval.results import RUN_EVAL_PATTERNS
 from ..io import atomic_write, read_json, write_json
-from ..losses.base import LossOutput
+from ..losses.base import LossOutput, registered_loss
 from ..outputs import PathPlan
 from ..progress import task
+from ..rundir.files import (
+    BEST,
+    CHECKPOINTS,
+    CONFIG_FILE,
+    LAST,
+    METRICS_FILE,
+    RESULTS_FILE,
+    RUN_INFO_FILE,
+    TENSORBOARD_DIR,
+    is_run_file,
+)
 from ..runinfo import write_run_info
-from .builders import build_loss, build_model, build_train_step
+from .builders import build_model, build_train_step
 from .checkpoint import find_resume_dir, load_model_weights, load_trainer_state, save_checkpoint
 from .dev_eval import DevEvaluator
 from .distributed import DistContext, PeerFailure, init_distributed
-from .metrics import METRICS_FILE, MetricsWriter, truncate_metrics
+from .metrics import MetricsWriter, truncate_metrics
 from .seed import derived_seed, rng_state, seed_everything, set_rng_state
 from .step import TrainStep
 
 log = logging.getLogger(__name__)
-
-RUN_FILES = ("config.yaml", "run.json", "metrics.jsonl", "results.json", "best", "last", "tensorboard",
-             ".best.tmp", ".last.tmp", ".best.old", ".last.old")
-
-
-def is_run_file(name: str) -> bool:
-    """Whether ``name`` in a run directory is something training or ``sncse eval`` wrote there (what
-    ``sncse eval RUN`` adds describes the old model, so ``overwrite`` removes it with the rest)."""
-    return name in RUN_FILES or any(fnmatch.fnmatchcase(name, pat) for pat in RUN_EVAL_PATTERNS)
-
 
 # ------------------------------------------------------------------------------------ run directory
 def resolve_train_config(config: str | Path | None = None, overrides: list[str] | None = None,
                          extra: dict[str, Any] | None = None, resume: bool = False) -> Config:
     """The config of a ``sncse train`` call: defaults <- file <- options <- ``--set``.
 
-    With ``--resume`` and no config file, the run's own ``config.yaml`` is the file, so that
+    With ``--resume`` and no config file, the run's own config (``RUN/config.yaml``) is the file, so that
     ``sncse train -o RUN --resume`` continues with exactly the settings the run started with.
     """
     cfg = load_config(config, overrides, extra)
     if resume and not (config or os.environ.get(ENV_CONFIG)):
-        saved = Path(cfg.train.output_dir) / "config.yaml"
+        saved = Path(cfg.train.output_dir) / CONFIG_FILE
         if saved.exists():
             cfg = load_config(saved, overrides, extra)
     return cfg
@@ -114,12 +111,12 @@ def plan_paths(cfg: Config, paths: PathPlan | None = None) -> PathPlan:
     plan = (paths or PathPlan()).read(data, "the training data", folder=data.is_dir())
     read_model(plan.read(cfg.train.dev_file, "the dev file"), cfg.model.encoder, "the encoder")
     plan.write(out, "the run directory", folder=True)
-    for name in ("config.yaml", "run.json", METRICS_FILE, "results.json"):
+    for name in (CONFIG_FILE, RUN_INFO_FILE, METRICS_FILE, RESULTS_FILE):
         plan.write(out / name, f"the run's {name}")
-    for name in ("best", "last"):
+    for name in CHECKPOINTS:
         plan.write(out / name, f"the run's {name}/ checkpoint", replaced=True)
     if cfg.train.tensorboard:
-        plan.write(out / "tensorboard", "the TensorBoard folder", folder=True)
+        plan.write(out / TENSORBOARD_DIR, "the TensorBoard folder", folder=True)
     return plan.write(token_cache_dir(cfg), "the token cache", folder=True)
 
 
@@ -285,7 +282,10 @@ class Trainer:
         self.dist.on_main(self._prepare_run_dir, "preparing the run directory")
 
         seed_everything(cfg.train.seed)
-        loss_views = tuple(build_loss(cfg.loss).views)
+        loss = registered_loss(cfg.loss.name)  # the views its class declares; the step builds the loss
+        if loss is None:  # load_config refuses such a name; a config built in code may hold one
+            raise ConfigError(f"key 'loss.name': no loss '{cfg.loss.name}' is installed")
+        loss_views = tuple(loss.views)
         model = build_model(cfg, self.device)
         self.data, self.views = self._load_data(model, loss_views)
         self.sampler = BatchSampler(len(self.data), cfg.train.batch_size, seed=cfg.train.seed,
@@ -329,7 +329,7 @@ class Trainer:
 
     def _open_run_files(self) -> MetricsWriter:
         """``metrics.jsonl`` cut to the step the run starts from, ``config.yaml``, ``run.json`` (rank 0)."""
-        truncate_metrics(self.out / "metrics.jsonl", self.global_step)
+        truncate_metrics(self.out / METRICS_FILE, self.global_step)
         self._write_run_files()
         return MetricsWriter(self.out, tensorboard=self.cfg.train.tensorboard, enabled=True)
 
@@ -345,13 +345,13 @@ class Trainer:
 
     def _write_run_files(self) -> None:
         """``config.yaml`` (what ``--resume`` re-reads) and ``run.json`` (versions, device, command)."""
-        with atomic_write(self.out / "config.yaml") as fh:
+        with atomic_write(self.out / CONFIG_FILE) as fh:
             fh.write(dump_yaml(self.cfg))
         extra: dict[str, Any] = {"world_size": self.dist.world_size, "device_used": str(self.device),
                                  "amp": self.amp_name, "total_steps": self.total_steps}
         if self.global_step:
             extra["resumed_from_step"] = self.global_step
-            prev = self.out / "run.json"
+            prev = self.out / RUN_INFO_FILE
             if prev.exists():
                 extra["previous_run"] = read_json(prev)
         write_run_info(self.out, self.argv, extra)
@@ -361,7 +361,7 @@ class Trainer:
         if ckpt is None:
             log.warning("%s: no checkpoint to resume from; starting from step 0", self.out)
             return
-        saved_cfg = self.out / "config.yaml"
+        saved_cfg = self.out / CONFIG_FILE
         if saved_cfg.exists():
             diff = _config_diff(to_dict(load_config(saved_cfg)), to_dict(self.cfg))
             if diff:
@@ -454,7 +454,7 @@ class Trainer:
 
     def save_last(self) -> None:
         state = self._state()  # a collective in multi-process runs: every rank builds it
-        self.dist.on_main(lambda: save_checkpoint(self.model, self.out, "last", state), "saving last/")
+        self.dist.on_main(lambda: save_checkpoint(self.model, self.out, LAST, state), f"saving {LAST}/")
 
     def evaluate(self) -> float | None:
         """Dev score on rank 0; ``best/`` is written when it improves. Every rank learns the best."""
@@ -479,7 +479,7 @@ class Trainer:
                         "no checkpoint is selected on it", self.global_step, self.evaluator.name, score)
         if improved:
             self.best_score, self.best_step = score, self.global_step
-            save_checkpoint(self.model, self.out, "best")
+            save_checkpoint(self.model, self.out, BEST)
         return score, self.best_score, self.best_step
 
     # -------------------------------------------------------------------- the loop
@@ -492,7 +492,7 @@ class Trainer:
             self.setup()
             self.fit()
             results = self._results(time.perf_counter() - wall_start)
-            self.dist.on_main(lambda: write_json(self.out / "results.json", results), "writing results.json")
+            self.dist.on_main(lambda: write_json(self.out / RESULTS_FILE, results), f"writing {RESULTS_FILE}")
             ok = True
         except BaseException as exc:
             if self.dist.enabled and not isinstance(exc, PeerFailure):

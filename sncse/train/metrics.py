@@ -6,45 +6,20 @@ forward passes of a step, when ``train.mini_batch_size`` runs the gradient cache
 be followed while a run is going; a resumed run first drops the records after its checkpoint's step.
 TensorBoard (``train.tensorboard: true``) writes under ``RUN/tensorboard/`` if the package is
 installed (``pip install sncse[tensorboard]``), else a warning is logged and the run goes on.
+The file is read by :func:`sncse.rundir.reader.read_metrics`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
-from ..io import atomic_write, iter_lines, json_dumps
+from ..io import atomic_write, json_dumps
+from ..rundir.files import METRICS_FILE, TENSORBOARD_DIR
+from ..rundir.reader import read_metrics
 
 log = logging.getLogger(__name__)
-
-METRICS_FILE = "metrics.jsonl"
-
-
-def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """The records of ``metrics.jsonl`` (``path``: the file or its run directory; none if it is absent).
-
-    Blank lines are skipped; a line that is not a JSON object is a DataError naming the file and line.
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = path / METRICS_FILE
-    if not path.exists():
-        return []
-    records: list[dict[str, Any]] = []
-    for lineno, line in enumerate(iter_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=lineno) from None
-        if not isinstance(record, dict):
-            raise DataError(f"expected a JSON object, got {line[:40]!r}", path=path, line=lineno)
-        records.append(record)
-    return records
 
 
 def truncate_metrics(path: str | Path, after_step: int) -> None:
@@ -68,7 +43,7 @@ class MetricsWriter:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self._tb = SummaryWriter(log_dir=str(Path(run_dir) / "tensorboard"))
+                self._tb = SummaryWriter(log_dir=str(Path(run_dir) / TENSORBOARD_DIR))
             except ImportError:
                 log.warning("train.tensorboard is on but the tensorboard package is not installed "
                             "(pip install 'sncse[tensorboard]'); writing metrics.jsonl only")

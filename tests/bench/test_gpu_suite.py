@@ -117,7 +117,7 @@ def test_export_check_reproduces_the_scores(dry_run):
 
 
 def test_training_run_logged_losses_and_dev_scores(dry_run):
-    from sncse.train.metrics import read_metrics
+    from sncse.rundir.reader import read_metrics
 
     records = read_metrics(dry_run / "train_sncse_minilm" / "metrics.jsonl")
     assert [r["step"] for r in records if "loss" in r] == [1, 2, 3, 4, 5, 6]

@@ -24,6 +24,11 @@ def bench(bench_module):
     return bench_module("train_throughput")
 
 
+@pytest.fixture(scope="module")
+def common(bench_module):
+    return bench_module("common")
+
+
 def test_analytic_flops_equal_torch_flop_counter(flops, tiny_backbone):
     """Forward and forward+backward FLOPs of a real BERT match torch's own FLOP counter exactly."""
     from torch.utils.flop_counter import FlopCounterMode
@@ -56,10 +61,10 @@ def test_bert_base_flops_by_hand(flops):
     assert math.isnan(flops.mfu(1.0, 0.0, 1.0))
 
 
-def test_synthetic_negation_adds_not(bench):
-    assert bench.synthetic_negation("The cat is on the mat .") == "The cat is not on the mat ."
-    assert bench.synthetic_negation("Paris hosts the games") == "Paris not hosts the games"
-    assert bench.synthetic_negation("one") == "one not"
+def test_synthetic_negation_adds_not(common):
+    assert common.synthetic_negation("The cat is on the mat .") == "The cat is not on the mat ."
+    assert common.synthetic_negation("Paris hosts the games") == "Paris not hosts the games"
+    assert common.synthetic_negation("one") == "one not"
 
 
 def test_projected_epoch_counts_steps_evaluations_and_checkpoints(bench):

@@ -14,7 +14,7 @@ from scipy.stats import spearmanr
 from sncse.errors import SncseError
 from sncse.eval.compare import compare_runs, compare_systems, draw_pairs, paired_bootstrap, rank_spearman
 from sncse.eval.pair_scores import PairScores, TaskPairs, find_pair_scores, read_pair_scores
-from sncse.eval.results import pair_scores_path
+from sncse.rundir.files import pair_scores_path
 
 LIMIT = 30
 TASKS = "sts12,sts15,stsb,sickr"

@@ -19,7 +19,7 @@ EVAL_TEST = {  # the shape of `sncse eval RUN --json`; numbers are fixture value
 
 def write_run(root: Path, backbone_tokenizer, pooler: str = "cls", mlp: str = "train", loss: str = "bml",
               evaluated: bool = True, name: str = "run") -> Path:
-    """A run dir as sncse.analyze.runs reads it: best/ checkpoint, config.yaml, metrics.jsonl, results.json[, eval_test.json]."""
+    """A run dir as sncse.rundir.reader reads it: best/ checkpoint, config.yaml, metrics.jsonl, results.json[, eval_test.json]."""
     from sncse.config import dump_yaml, load_config
     from sncse.encoders import SentenceEncoder
     from sncse.runinfo import write_run_info

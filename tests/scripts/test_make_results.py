@@ -214,3 +214,14 @@ def test_bad_folders(tmp_path, make_results):
     (broken / "grid.json").write_text("{}", encoding="utf-8")
     (broken / "zeroshot" / "cls" / "eval_test.json").write_text('{"tasks":\n', encoding="utf-8")
     assert make_results.main([str(broken), "--docs", str(tmp_path / "d")]) == 2  # one line naming the file
+
+
+def test_suppression_reading_leaves_out_undefined_bins(make_results):
+    """A word-overlap bin with too few pairs has no estimate: the reading says nothing of it."""
+    s = {"grid": "cpu", "page": {"suppression": {"bins": ["<0.3", ">=0.7"]}}}
+    undefined = {"estimate": None, "low": None, "high": None, "established": False}
+    worse = {"estimate": -1.0, "low": -2.0, "high": -0.5, "established": True}
+    ov = {"diff": {"sickr@>=0.7": undefined, "stsb@<0.3": undefined, "sickr@<0.3": worse}}
+    text = " ".join(make_results.suppression_reading(s, POOLER, {}, {make_results.KEY_COMPARISONS[0]: ov}))
+    assert "highest-overlap" not in text
+    assert "lowest-overlap bins (SICK-R -1.00) SNCSE loses to InfoNCE beyond test-set chance in SICK-R." in text

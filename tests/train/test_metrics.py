@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sncse.train.metrics import MetricsWriter, read_metrics, truncate_metrics
+from sncse.rundir.reader import read_metrics
+from sncse.train.metrics import MetricsWriter, truncate_metrics
 
 
 def test_write_read_truncate(tmp_path: Path) -> None:

@@ -1,37 +1,24 @@
 """Read what ``sncse train`` and ``sncse eval`` leave in a run directory (read-only, lenient).
 
-Layout (written by ``sncse.train`` and ``sncse.eval``)::
-
-    RUN/config.yaml      resolved config
-    RUN/run.json         versions, device, command (sncse.runinfo)
-    RUN/metrics.jsonl    train records {"step", "loss", ...} and eval records {"step", "dev_stsb"}
-                         (sncse.train.metrics)
-    RUN/results.json     {"best_step", "best_dev_stsb", "steps", "train_seconds", ...}
-    RUN/eval_test.json   what ``sncse eval RUN`` wrote ({"tasks": {task: {"spearman"}}, "avg"};
-                         ``sncse.eval.results.eval_result_path``; ``eval_dev.json`` for ``--mode dev``)
-    RUN/best/, RUN/last/ checkpoints
-
-Used by the model card (``sncse export``) and the hyperparameter sweep (``sncse analyze --sweep``).
-A missing file is not an error (a run may be unfinished or never evaluated); a malformed one is a
-:class:`~sncse.errors.DataError` naming the file and line.
+Used by the model card (``sncse export``), the hyperparameter sweep (``sncse analyze --sweep``) and the
+results page (``scripts/make_results.py``). A missing file is not an error (a run may be unfinished or
+never evaluated); a malformed one is a :class:`~sncse.errors.DataError` naming the file and line.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..encoders.files import META_FILE
 from ..errors import DataError
-from ..eval.results import eval_result_path
-from ..io import read_json
-from ..train.metrics import METRICS_FILE, read_metrics
+from ..io import iter_lines, read_json
+from ..registry import base_name
+from .files import CONFIG_FILE, METRICS_FILE, RESULTS_FILE, RUN_INFO_FILE, eval_result_path
 
 log = logging.getLogger(__name__)
-
-CHECKPOINTS = ("best", "last")
 
 
 @dataclass
@@ -61,8 +48,6 @@ class RunRecord:
 
     def loss_param(self, name: str, default: Any = None) -> Any:
         """A parameter of the run's loss: ``loss.<loss>.<name>`` (``temperature``: ``loss.temperature``)."""
-        from ..registry import base_name
-
         if name == "temperature":
             return self.get("loss.temperature", default)
         loss = self.get("loss.name")
@@ -111,10 +96,28 @@ def test_scores(evaluation: dict[str, Any] | None) -> dict[str, float]:
     return out
 
 
-def is_run_dir(path: str | Path) -> bool:
-    """A ``sncse train`` output: config.yaml, or a best/ or last/ checkpoint."""
-    p = Path(path)
-    return p.is_dir() and ((p / "config.yaml").is_file() or any((p / c / META_FILE).is_file() for c in CHECKPOINTS))
+def read_metrics(path: str | Path) -> list[dict[str, Any]]:
+    """The records of ``metrics.jsonl`` (``path``: the file or its run directory; none if it is absent).
+
+    Blank lines are skipped; a line that is not a JSON object is a DataError naming the file and line.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / METRICS_FILE
+    if not path.exists():
+        return []
+    records: list[dict[str, Any]] = []
+    for lineno, line in enumerate(iter_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=lineno) from None
+        if not isinstance(record, dict):
+            raise DataError(f"expected a JSON object, got {line[:40]!r}", path=path, line=lineno)
+        records.append(record)
+    return records
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -158,14 +161,14 @@ def read_run(path: str | Path) -> RunRecord:
     if not p.is_dir():
         raise DataError("not a run directory", path=p)
     rec = RunRecord(path=p)
-    if (p / "config.yaml").is_file():
-        rec.config = _read_yaml(p / "config.yaml")
-    if (p / "results.json").is_file():
-        rec.results = read_json(p / "results.json")
+    if (p / CONFIG_FILE).is_file():
+        rec.config = _read_yaml(p / CONFIG_FILE)
+    if (p / RESULTS_FILE).is_file():
+        rec.results = read_json(p / RESULTS_FILE)
     if eval_result_path(p, "test").is_file():
         rec.eval_test = read_json(eval_result_path(p, "test"))
-    if (p / "run.json").is_file():
-        rec.run_info = read_json(p / "run.json")
+    if (p / RUN_INFO_FILE).is_file():
+        rec.run_info = read_json(p / RUN_INFO_FILE)
     if (p / METRICS_FILE).is_file():
         rec.dev_curve, rec.last_train_step = dev_curve(read_metrics(p / METRICS_FILE))
     return rec
