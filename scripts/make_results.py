@@ -390,6 +390,24 @@ def rerun_check(summary: dict[str, Any], previous: dict[str, Any]) -> dict[str, 
             "scores_compared": len(diffs), "max_abs_diff": largest, "identical": largest == 0.0}
 
 
+CARRIED_STAGES = {"search": "search", "sweep": "sweep"}  # stage -> the summary section it produces
+
+
+def carry_over(summary: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Sections whose stage did not run this time, taken from the previous summary of the grid and named
+    in ``summary["rerun"]["carried_over"]`` so that the page says so. The search stage's choice counts as
+    carried over when its candidates were not trained again (``search/chosen.json`` restored)."""
+    ran = set(summary["run"].get("stages", {}))
+    carried = []
+    for stage, section in CARRIED_STAGES.items():
+        if stage in ran or not previous.get(section):
+            continue
+        if not summary.get(section):
+            summary[section] = previous[section]
+        carried.append(stage)
+    summary["rerun"]["carried_over"] = carried
+
+
 def page_figures(s: dict[str, Any]) -> dict[str, Any]:
     """The figures the page prints that are not a run's own output: the recipe's settings, facts about
     the encoder and the test sets, the papers' published numbers it compares with, and the differences
@@ -441,7 +459,7 @@ def write_summary(summary: dict[str, Any], docs: Path) -> Path:
     """docs/results_<grid>.json, and the figures copied beside it (paths made relative to docs/)."""
     grid = summary["grid"]
     figures = [(f"results_{grid}_negation_{p}.png", a) for p, a in summary["analysis"].items()]
-    if summary.get("sweep"):
+    if summary.get("sweep") and "png_source" in summary["sweep"]:  # a carried-over sweep keeps its figure
         figures.append((f"results_{grid}_sweep.png", summary["sweep"]))
     for name, holder in figures:
         src = Path(holder.pop("png_source"))
@@ -801,6 +819,12 @@ def rerun_paragraph(s: dict[str, Any]) -> list[str]:
                  f"{r['scores_compared']} task scores) are "
                  + ("**identical**." if r["identical"] else
                     f"**not identical**: the largest difference is {r['max_abs_diff']:.4f} (Spearman x100)."))
+        if r.get("carried_over"):
+            text += (" Not run again this time: " + " and ".join(f"the {st} stage" for st in r["carried_over"])
+                     + "; " + ("its section below is" if len(r["carried_over"]) == 1 else "their sections below are")
+                     + " the previous run's"
+                     + (", and this run trained with the search's choice of steps and lr." if "search" in r["carried_over"]
+                        else "."))
         if r["runs_only_before"] or r["runs_only_now"]:
             text += (" Runs in one of the two only: " + ", ".join(f"`{n}`" for n in r["runs_only_before"]
                                                                  + r["runs_only_now"]) + ".")
@@ -1077,7 +1101,9 @@ def main(argv: list[str] | None = None) -> int:
         for out in args.runs:
             summary = collect(out, args.resamples)
             if args.previous is not None:
-                summary["rerun"] = rerun_check(summary, read_json(args.previous))
+                previous = read_json(args.previous)
+                summary["rerun"] = rerun_check(summary, previous)
+                carry_over(summary, previous)
             path = write_summary(summary, args.docs)
             print(f"wrote {path}", file=sys.stderr)
         print(f"wrote {render_docs(args.docs)}", file=sys.stderr)

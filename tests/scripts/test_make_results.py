@@ -225,3 +225,27 @@ def test_suppression_reading_leaves_out_undefined_bins(make_results):
     text = " ".join(make_results.suppression_reading(s, POOLER, {}, {make_results.KEY_COMPARISONS[0]: ov}))
     assert "highest-overlap" not in text
     assert "lowest-overlap bins (SICK-R -1.00) SNCSE loses to InfoNCE beyond test-set chance in SICK-R." in text
+
+
+def test_previous_summary_fills_the_stages_not_run_again(repro, make_results, tmp_path):
+    """``--previous``: the same runs compare as identical, and a stage that ran only before (here a
+    sweep) keeps its section on the page, which says that it was not run again."""
+    first = tmp_path / "first"
+    assert make_results.main([str(repro), "--docs", str(first)]) == 0
+    previous = _read(first / "results_cpu.json")
+    assert previous["sweep"] is None and "sweep" not in previous["run"].get("stages", {})
+    previous["run"].setdefault("stages", {})["sweep"] = {"seconds": 1}
+    previous["sweep"] = {"runs": [{"alpha": 0.2, "beta": 0.5, "lambda": 0.01, "dev_stsb": 80.5,
+                                   "test_avg": 70.25, "run": "bml-a0.2-b0.5-w1e-2"}],
+                         "chosen_on_dev": "bml-a0.2-b0.5-w1e-2"}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(previous), encoding="utf-8")
+    docs = tmp_path / "docs"
+    assert make_results.main([str(repro), "--docs", str(docs), "--previous", str(old)]) == 0
+    s = _read(docs / "results_cpu.json")
+    assert s["rerun"]["identical"] and s["rerun"]["runs_compared"] == len(RUNS) + 1  # the zero-shot row too
+    assert s["rerun"]["carried_over"] == ["sweep"] and s["sweep"] == previous["sweep"]
+    page = (docs / "results.md").read_text(encoding="utf-8")
+    assert "| 0.2 | 0.5 | 0.01 | 80.50 | 70.25 | `bml-a0.2-b0.5-w1e-2` (chosen on dev) |" in page
+    assert "Not run again this time: the sweep stage; its section below is the previous run's." in page
+    assert "are **identical**" in page
