@@ -13,7 +13,9 @@ from sncse.errors import DataError
 
 
 @pytest.mark.parametrize("task,split", [(t, "test") for t in STS_TASKS] + [("stsb", "dev"), ("sickr", "dev")])
-def test_pair_counts_match_papers(data_root: Path, task: str, split: str) -> None:
+def test_pair_counts_match_papers(data_root: Path, request, task: str, split: str) -> None:
+    if task != "stsb":  # the embedded sample holds STS-B dev and test as SentEval ships them; the rest is full data
+        request.getfixturevalue("full_data_root")
     t = load_sts(task, split)
     assert t.pairs == expected_pairs(task, split)
     s1, s2, gold = t.all_pairs()
@@ -23,11 +25,15 @@ def test_pair_counts_match_papers(data_root: Path, task: str, split: str) -> Non
     assert all(s == " ".join(s.split()) and s for s in s1[:200] + s2[:200])
 
 
-def test_sts15_skips_blank_gold(data_root: Path) -> None:
+def test_sts15_skips_blank_gold(data_root: Path, data_is_full: bool) -> None:
     t = load_sts("sts15")
-    # answers-forums has 2000 input lines, 375 scored
     forums = next(s for s in t.subsets if s.name == "answers-forums")
-    assert len(forums.gold) == 375
+    gold_lines = (data_root / "senteval" / "downstream" / "STS" / "STS15-en-test" / "STS.gs.answers-forums.txt"
+                  ).read_text(encoding="utf-8").splitlines()
+    assert "" in gold_lines and len(forums.gold) == sum(line != "" for line in gold_lines)
+    assert forums.gold.tolist() == [float(line) for line in gold_lines if line]
+    if data_is_full:  # answers-forums has 2000 input lines, 375 scored
+        assert len(gold_lines) == 2000 and len(forums.gold) == 375
 
 
 def _write_sts_dir(root: Path, task_dir: str, subsets: dict[str, tuple[list[str], list[str]]]) -> None:
