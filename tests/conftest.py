@@ -63,12 +63,22 @@ def _full_data() -> tuple[Path | None, str]:
     return root, ""
 
 
-@pytest.fixture(scope="session")
-def full_data_root() -> Path:
-    """The full evaluation data (SentEval's sets and the Wikipedia prefix); skips where it is absent."""
+def pytest_configure(config):
+    config.addinivalue_line("markers", "full_data(why): the test needs the full evaluation data for WHY "
+                                       "(the skip message where it is absent)")
+
+
+@pytest.fixture()
+def full_data_root(request) -> Path:
+    """The full evaluation data (SentEval's sets and the Wikipedia prefix); skips where it is absent,
+    naming what the test needs it for (its ``full_data`` marker)."""
+    marker = request.node.get_closest_marker("full_data")
+    if marker is None or not marker.args:
+        pytest.fail("a test that asks for full_data_root says why with @pytest.mark.full_data(\"...\")",
+                    pytrace=False)
     root, why = _full_data()
     if root is None:
-        message = f"needs the full evaluation data: {why}"
+        message = f"needs the full evaluation data for {marker.args[0]}: {why}"
         if IN_CI and not NO_SHARED:
             pytest.fail(f"CI=true: {message}", pytrace=False)
         pytest.skip(message)

@@ -16,6 +16,7 @@ from sncse.data.senteval import load_sts
 from sncse.errors import DataError
 
 
+@pytest.mark.full_data("the papers' pair counts of every set")
 def test_shared_data_is_complete(full_data_root: Path) -> None:
     rows = check_data()
     assert all(r.ok for r in rows), [(r.task, r.split, r.describe()) for r in rows if not r.ok]
@@ -24,6 +25,7 @@ def test_shared_data_is_complete(full_data_root: Path) -> None:
     assert summary(rows)["ok"]
 
 
+@pytest.mark.full_data("the checksums of SentEval's own files")
 def test_manifest_matches_shared_data(full_data_root: Path) -> None:
     base = full_data_root / "senteval" / "downstream"
     bad = [rel for rel, digest in MANIFEST.items() if sha256_file(base / rel) != digest]
@@ -90,21 +92,31 @@ def _archive(tmp_path: Path, data_root: Path, wrap: str = "SentEval/data/downstr
     return tar_path
 
 
-def test_download_from_archive_installs_and_verifies(tmp_path: Path, full_data_root: Path) -> None:
-    archive = _archive(tmp_path, full_data_root)  # SentEval's own files: the manifest's checksums
-    report = download(tmp_path / "root", archive=archive)
+def _manifest(data_root: Path, data_is_full: bool) -> dict[str, str] | None:
+    """The manifest the data root's files pass: SentEval's for the full data, else one of the sample root's files."""
+    if data_is_full:
+        return None
+    return {rel: sha256_file(data_root / "senteval" / "downstream" / rel) for rel in MANIFEST}
+
+
+def test_download_from_archive_installs_and_verifies(tmp_path: Path, data_root: Path, data_is_full: bool) -> None:
+    archive = _archive(tmp_path, data_root)
+    manifest = _manifest(data_root, data_is_full)
+    report = download(tmp_path / "root", archive=archive, manifest=manifest)
     assert report.verified == len(MANIFEST) and len(report.installed) == len(MANIFEST)
-    assert all(r.ok for r in check_data(tmp_path / "root", transfer=False))
-    again = download(tmp_path / "root", archive=archive)  # present files are kept
+    rows = check_data(tmp_path / "root", transfer=False)
+    assert all(r.ok or (not data_is_full and r.status == "mismatch") for r in rows)  # the sample root: its sizes
+    again = download(tmp_path / "root", archive=archive, manifest=manifest)  # present files are kept
     assert not again.installed and len(again.kept) == len(MANIFEST)
 
 
-def test_download_rejects_checksum_mismatch(tmp_path: Path, full_data_root: Path) -> None:
-    archive = _archive(tmp_path, full_data_root, tamper="SICK/SICK_trial.txt")
+def test_download_rejects_checksum_mismatch(tmp_path: Path, data_root: Path, data_is_full: bool) -> None:
+    archive = _archive(tmp_path, data_root, tamper="SICK/SICK_trial.txt")
+    manifest = _manifest(data_root, data_is_full)
     with pytest.raises(DataError, match="sha256 differs .*SICK/SICK_trial.txt.*verification off"):
-        download(tmp_path / "root", archive=archive)
+        download(tmp_path / "root", archive=archive, manifest=manifest)
     assert not (tmp_path / "root" / "senteval").exists()
-    report = download(tmp_path / "root", archive=archive, verify=False)
+    report = download(tmp_path / "root", archive=archive, verify=False, manifest=manifest)
     assert report.verified == len(MANIFEST) - 1
 
 

@@ -12,17 +12,26 @@ from sncse.data.tasks import STS_TASKS, expected_pairs
 from sncse.errors import DataError
 
 
-@pytest.mark.parametrize("task,split", [(t, "test") for t in STS_TASKS] + [("stsb", "dev"), ("sickr", "dev")])
-def test_pair_counts_match_papers(data_root: Path, request, task: str, split: str) -> None:
-    if task != "stsb":  # the embedded sample holds STS-B dev and test as SentEval ships them; the rest is full data
-        request.getfixturevalue("full_data_root")
+def _check_counts(task: str, split: str) -> None:
     t = load_sts(task, split)
-    assert t.pairs == expected_pairs(task, split)
+    assert t.pairs == expected_pairs(task, split), (task, split)
     s1, s2, gold = t.all_pairs()
     assert len(s1) == len(s2) == len(gold) == t.pairs
     assert gold.dtype == np.float64
     assert gold.min() >= 0 and gold.max() <= 5
     assert all(s == " ".join(s.split()) and s for s in s1[:200] + s2[:200])
+
+
+@pytest.mark.parametrize("split", ["test", "dev"])
+def test_stsb_pair_counts_match_papers(data_root: Path, split: str) -> None:
+    """STS-B dev and test: SentEval's files, in the embedded sample too."""
+    _check_counts("stsb", split)
+
+
+@pytest.mark.full_data("the pair counts of STS12-16 and SICK-R (the sample holds only STS-B's files)")
+def test_pair_counts_match_papers(full_data_root: Path) -> None:
+    for task, split in [(t, "test") for t in STS_TASKS if t != "stsb"] + [("sickr", "dev")]:
+        _check_counts(task, split)
 
 
 def test_sts15_skips_blank_gold(data_root: Path, data_is_full: bool) -> None:
