@@ -9,7 +9,8 @@ reader, evaluator and command runs on it exactly as on SentEval's files:
   ``answers-forums`` also holds unscored pairs (an empty gold line), as SentEval's file does.
 - SICK: the negation triplets as SICK rows (anchor -> positive ``ENTAILMENT``, anchor -> negative
   ``CONTRADICTION``), so that the negation task built from these files gives the sample's triplets;
-  relatedness is ``1 + 4 * word Jaccard``.
+  their relatedness is ``1 + 4 * word Jaccard``. Then STS-B dev pairs as ``NEUTRAL`` rows, relatedness
+  ``1 + 0.8 * gold`` (SICK's 1-5 scale), so that SICK-R spans all levels of word overlap.
 - SNLI: the same triplets as premise/hypothesis/label lines, plus one neutral line per premise.
 - transfer sets (MR, CR, SUBJ, MPQA, SST-2, TREC, MRPC): Wikipedia sentences labelled by a rule an
   embedding can pick up (a digit in the sentence), MRPC from STS-B dev pairs (paraphrase: gold >= 3).
@@ -27,7 +28,7 @@ from sncse.data.root import sample_root
 from sncse.data.tasks import STS_SUBSETS
 
 #: STS-B test pairs per STS12-16 subset
-PAIRS_PER_SUBSET = 12
+PAIRS_PER_SUBSET = 30
 #: unscored pairs in STS15 answers-forums (an empty gold line each)
 UNSCORED_FORUMS_PAIRS = 4
 #: sentences per class of a binary transfer set
@@ -99,6 +100,7 @@ def build_sample_data_root(dest: Path) -> Path:
     triplets = [tuple(line.split("\t")) for line in _lines(src / "negation" / "sick_negation_triplets.tsv")[1:]]
     n = len(triplets)
     cuts = {"train": (0, n * 6 // 10), "trial": (n * 6 // 10, n * 7 // 10), "test_annotated": (n * 7 // 10, n)}
+    neutral = {"train": dev_pairs[:200], "trial": dev_pairs[200:260], "test_annotated": dev_pairs[260:560]}
     pair_id = 0
     for split, (lo, hi) in cuts.items():
         rows = ["pair_ID\tsentence_A\tsentence_B\trelatedness_score\tentailment_judgment"]
@@ -106,6 +108,9 @@ def build_sample_data_root(dest: Path) -> Path:
             for b, judgment in ((p, "ENTAILMENT"), (neg, "CONTRADICTION")):
                 pair_id += 1
                 rows.append(f"{pair_id}\t{a}\t{b}\t{_relatedness(a, b)}\t{judgment}")
+        for gold, a, b in neutral[split]:
+            pair_id += 1
+            rows.append(f"{pair_id}\t{a}\t{b}\t{1 + 0.8 * gold:.1f}\tNEUTRAL")
         _write(down / "SICK" / f"SICK_{split}.txt", rows)
     for split, (lo, hi) in {"dev": cuts["trial"], "test": cuts["test_annotated"]}.items():
         s1, s2, labels = [], [], []
