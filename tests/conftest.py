@@ -3,6 +3,13 @@
 Under ``CI=true`` a skipped test is a failed test: a skip there means a missing install step or a
 missing data folder, which a green run would hide. Only tests marked ``gpu`` or ``stanza_models``
 may skip in CI (no CI machine has a GPU or the downloaded Stanza models).
+
+The data: ``data_root`` is the full evaluation data (``$SNCSE_DATA``, else ``../shared/data``) where it
+exists, else a small root in the same layout built from the sample embedded in the package
+(``tests/sample_data.py``), so that a fresh clone runs nearly every test. Only tests that need the full
+sets themselves (the papers' pair counts, checksums of SentEval's files, full-size reference runs) ask
+for ``full_data_root``, which skips where they are absent. ``SNCSE_TEST_NO_SHARED=1`` makes the tests
+behave as on a machine without the full data, for checking that a fresh clone's run still works.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: act as if the full data were absent (a fresh clone without ../shared)
+NO_SHARED = os.environ.get("SNCSE_TEST_NO_SHARED", "").lower() in ("1", "true", "yes")
 #: markers of tests whose resource no CI machine has: these may skip in CI
 MAY_SKIP_IN_CI = ("gpu", "stanza_models")
 
@@ -43,17 +52,57 @@ def pytest_make_collect_report(collector):
         report.longrepr = f"CI=true: {collector.nodeid} was skipped at collection ({reason})"
 
 
-@pytest.fixture(scope="session")
-def data_root() -> Path:
+def _full_data() -> tuple[Path | None, str]:
+    """The full data root, or None and why it is not there."""
+    if NO_SHARED:
+        return None, "SNCSE_TEST_NO_SHARED=1 hides the full data"
     root = Path(os.environ.get("SNCSE_DATA", DEFAULT_DATA)).resolve()  # tests run commands in other folders
     missing = [p for p in (root / "senteval" / "downstream", root / "corpus" / "wiki1m_head.txt") if not p.exists()]
     if missing:
-        message = f"shared data missing: {', '.join(map(str, missing))} (set SNCSE_DATA to ../shared/data)"
-        if IN_CI:
+        return None, f"missing {', '.join(map(str, missing))} (set SNCSE_DATA to ../shared/data)"
+    return root, ""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "full_data(why): the test needs the full evaluation data for WHY "
+                                       "(the skip message where it is absent)")
+
+
+@pytest.fixture()
+def full_data_root(request) -> Path:
+    """The full evaluation data (SentEval's sets and the Wikipedia prefix); skips where it is absent,
+    naming what the test needs it for (its ``full_data`` marker)."""
+    marker = request.node.get_closest_marker("full_data")
+    if marker is None or not marker.args:
+        pytest.fail("a test that asks for full_data_root says why with @pytest.mark.full_data(\"...\")",
+                    pytrace=False)
+    root, why = _full_data()
+    if root is None:
+        message = f"needs the full evaluation data for {marker.args[0]}: {why}"
+        if IN_CI and not NO_SHARED:
             pytest.fail(f"CI=true: {message}", pytrace=False)
         pytest.skip(message)
     os.environ["SNCSE_DATA"] = str(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory) -> Path:
+    """The full data where it exists, else the small root built from the embedded sample; either way
+    ``$SNCSE_DATA`` names it for the rest of the session (commands the tests run read it)."""
+    root, _ = _full_data()
+    if root is None:
+        from sample_data import build_sample_data_root
+
+        root = build_sample_data_root(tmp_path_factory.mktemp("sample-data"))
+    os.environ["SNCSE_DATA"] = str(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def data_is_full(data_root: Path) -> bool:
+    """Whether ``data_root`` is the full data rather than the root built from the sample."""
+    return data_root == _full_data()[0]
 
 
 @pytest.fixture()

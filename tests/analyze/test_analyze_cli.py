@@ -8,17 +8,20 @@ import json
 import pytest
 from analyze_runs import write_sweep_run
 
+from sncse.data.senteval import load_sts
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def test_top_json_csv_and_out(runner, cli_app, tiny_model_dir, data_root, tmp_path):
+    pairs = load_sts("sts16").pairs  # 1,186 in the full data
     js, cs, out = tmp_path / "top.json", tmp_path / "top.csv", tmp_path / "out"
     result = runner.invoke(cli_app, ["analyze", str(tiny_model_dir), "--top", "4", "sts16", "--device", "cpu",
                                      "--json", str(js), "--csv", str(cs), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "largest rank error" in result.stdout and "heuristic tags" in result.stdout
     data = json.loads(js.read_text())
-    assert data["task"] == "sts16" and len(data["pairs"]) == 4 and data["n_pairs"] == 1186
+    assert data["task"] == "sts16" and len(data["pairs"]) == 4 and data["n_pairs"] == pairs
     first = data["pairs"][0]
     assert {"sentence1", "sentence2", "gold", "cosine", "rank_gold", "rank_est", "error", "tags"} <= set(first)
     assert first["error"] == pytest.approx((first["rank_est"] - first["rank_gold"]) ** 2)
@@ -26,7 +29,7 @@ def test_top_json_csv_and_out(runner, cli_app, tiny_model_dir, data_root, tmp_pa
     rows = list(csv.DictReader(cs.open()))
     assert len(rows) == 4 and rows[0]["sentence1"] == first["sentence1"]
     all_rows = list(csv.DictReader((out / "errors_sts16_test.csv").open()))
-    assert len(all_rows) == 1186
+    assert len(all_rows) == pairs
 
 
 def test_top_json_to_stdout(runner, cli_app, tiny_model_dir, data_root):
@@ -34,7 +37,7 @@ def test_top_json_to_stdout(runner, cli_app, tiny_model_dir, data_root):
                                      "--device", "cpu", "--json", "-"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["split"] == "dev" and data["n_pairs"] == 500
+    assert data["split"] == "dev" and data["n_pairs"] == load_sts("sickr", "dev").pairs  # 500 in the full data
 
 
 @pytest.mark.parametrize("args, message", [

@@ -12,10 +12,12 @@ import pytest
 
 from sncse.data.check import check_data, summary
 from sncse.data.download import MANIFEST, download, sha256_file
+from sncse.data.senteval import load_sts
 from sncse.errors import DataError
 
 
-def test_shared_data_is_complete(data_root: Path) -> None:
+@pytest.mark.full_data("the papers' pair counts of every set")
+def test_shared_data_is_complete(full_data_root: Path) -> None:
     rows = check_data()
     assert all(r.ok for r in rows), [(r.task, r.split, r.describe()) for r in rows if not r.ok]
     counts = {(r.task, r.split): r.count for r in rows}
@@ -23,8 +25,9 @@ def test_shared_data_is_complete(data_root: Path) -> None:
     assert summary(rows)["ok"]
 
 
-def test_manifest_matches_shared_data(data_root: Path) -> None:
-    base = data_root / "senteval" / "downstream"
+@pytest.mark.full_data("the checksums of SentEval's own files")
+def test_manifest_matches_shared_data(full_data_root: Path) -> None:
+    base = full_data_root / "senteval" / "downstream"
     bad = [rel for rel, digest in MANIFEST.items() if sha256_file(base / rel) != digest]
     assert not bad
 
@@ -53,12 +56,19 @@ def test_check_flags_count_mismatch(tmp_path: Path, data_root: Path) -> None:
     lines = (d / "STS.gs.MSRpar.txt").read_text().splitlines()
     (d / "STS.gs.MSRpar.txt").write_text("\n".join(lines[:-1] + [""]) + "\n")  # one pair unscored
     row = next(r for r in check_data(root, transfer=False) if r.task == "sts12")
-    assert row.status == "mismatch" and row.count == 3107 and "expected 3108" in row.describe()
+    pairs = load_sts("sts12", root=data_root).pairs  # 3108 in the full data
+    assert row.status == "mismatch" and row.count == pairs - 1 and "expected 3108" in row.describe()
 
 
-def test_cli_data_check(runner, cli_app, data_root: Path, tmp_path: Path, monkeypatch) -> None:
+def test_cli_data_check(runner, cli_app, data_root: Path, data_is_full: bool, tmp_path: Path, monkeypatch) -> None:
     ok = runner.invoke(cli_app, ["data", "check", "--json", "-"])
-    assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"]
+    if data_is_full:
+        assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"]
+    else:  # every set present, but with the sample's sizes: only STS-B dev/test and the negation triplets match
+        assert ok.exit_code == 2
+        status = {(t["task"], t["split"]): t["status"] for t in json.loads(ok.stdout)["tasks"]}
+        assert status[("stsb", "test")] == status[("stsb", "dev")] == status[("negation", "all")] == "ok"
+        assert status[("sts12", "test")] == status[("mr", "all")] == "mismatch"
     monkeypatch.setenv("SNCSE_DATA", str(data_root))
     root = _partial(tmp_path, data_root)
     bad = runner.invoke(cli_app, ["--data-root", str(root), "data", "check", "--sts-only", "--json", "-"])
@@ -82,21 +92,31 @@ def _archive(tmp_path: Path, data_root: Path, wrap: str = "SentEval/data/downstr
     return tar_path
 
 
-def test_download_from_archive_installs_and_verifies(tmp_path: Path, data_root: Path) -> None:
+def _manifest(data_root: Path, data_is_full: bool) -> dict[str, str] | None:
+    """The manifest the data root's files pass: SentEval's for the full data, else one of the sample root's files."""
+    if data_is_full:
+        return None
+    return {rel: sha256_file(data_root / "senteval" / "downstream" / rel) for rel in MANIFEST}
+
+
+def test_download_from_archive_installs_and_verifies(tmp_path: Path, data_root: Path, data_is_full: bool) -> None:
     archive = _archive(tmp_path, data_root)
-    report = download(tmp_path / "root", archive=archive)
+    manifest = _manifest(data_root, data_is_full)
+    report = download(tmp_path / "root", archive=archive, manifest=manifest)
     assert report.verified == len(MANIFEST) and len(report.installed) == len(MANIFEST)
-    assert all(r.ok for r in check_data(tmp_path / "root", transfer=False))
-    again = download(tmp_path / "root", archive=archive)  # present files are kept
+    rows = check_data(tmp_path / "root", transfer=False)
+    assert all(r.ok or (not data_is_full and r.status == "mismatch") for r in rows)  # the sample root: its sizes
+    again = download(tmp_path / "root", archive=archive, manifest=manifest)  # present files are kept
     assert not again.installed and len(again.kept) == len(MANIFEST)
 
 
-def test_download_rejects_checksum_mismatch(tmp_path: Path, data_root: Path) -> None:
+def test_download_rejects_checksum_mismatch(tmp_path: Path, data_root: Path, data_is_full: bool) -> None:
     archive = _archive(tmp_path, data_root, tamper="SICK/SICK_trial.txt")
+    manifest = _manifest(data_root, data_is_full)
     with pytest.raises(DataError, match="sha256 differs .*SICK/SICK_trial.txt.*verification off"):
-        download(tmp_path / "root", archive=archive)
+        download(tmp_path / "root", archive=archive, manifest=manifest)
     assert not (tmp_path / "root" / "senteval").exists()
-    report = download(tmp_path / "root", archive=archive, verify=False)
+    report = download(tmp_path / "root", archive=archive, verify=False, manifest=manifest)
     assert report.verified == len(MANIFEST) - 1
 
 

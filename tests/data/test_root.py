@@ -66,8 +66,9 @@ def test_sample_holds_stsb_dev_test_and_the_corpus_head(nowhere: Path) -> None:
     assert "CC BY-SA" in (sample_root() / "README.md").read_text(encoding="utf-8")
 
 
-def test_sample_corpus_is_the_head_of_the_shared_one(data_root: Path) -> None:
-    shared = (data_root / "corpus" / "wiki1m_head.txt").read_text(encoding="utf-8").splitlines()
+@pytest.mark.full_data("the Wikipedia prefix the sample's corpus is checked against")
+def test_sample_corpus_is_the_head_of_the_shared_one(full_data_root: Path) -> None:
+    shared = (full_data_root / "corpus" / "wiki1m_head.txt").read_text(encoding="utf-8").splitlines()
     sample = (sample_root() / SAMPLE_CORPUS).read_text(encoding="utf-8").splitlines()
     assert sample == shared[:2000]
 

@@ -12,10 +12,9 @@ from sncse.data.tasks import STS_TASKS, expected_pairs
 from sncse.errors import DataError
 
 
-@pytest.mark.parametrize("task,split", [(t, "test") for t in STS_TASKS] + [("stsb", "dev"), ("sickr", "dev")])
-def test_pair_counts_match_papers(data_root: Path, task: str, split: str) -> None:
+def _check_counts(task: str, split: str) -> None:
     t = load_sts(task, split)
-    assert t.pairs == expected_pairs(task, split)
+    assert t.pairs == expected_pairs(task, split), (task, split)
     s1, s2, gold = t.all_pairs()
     assert len(s1) == len(s2) == len(gold) == t.pairs
     assert gold.dtype == np.float64
@@ -23,11 +22,27 @@ def test_pair_counts_match_papers(data_root: Path, task: str, split: str) -> Non
     assert all(s == " ".join(s.split()) and s for s in s1[:200] + s2[:200])
 
 
-def test_sts15_skips_blank_gold(data_root: Path) -> None:
+@pytest.mark.parametrize("split", ["test", "dev"])
+def test_stsb_pair_counts_match_papers(data_root: Path, split: str) -> None:
+    """STS-B dev and test: SentEval's files, in the embedded sample too."""
+    _check_counts("stsb", split)
+
+
+@pytest.mark.full_data("the pair counts of STS12-16 and SICK-R (the sample holds only STS-B's files)")
+def test_pair_counts_match_papers(full_data_root: Path) -> None:
+    for task, split in [(t, "test") for t in STS_TASKS if t != "stsb"] + [("sickr", "dev")]:
+        _check_counts(task, split)
+
+
+def test_sts15_skips_blank_gold(data_root: Path, data_is_full: bool) -> None:
     t = load_sts("sts15")
-    # answers-forums has 2000 input lines, 375 scored
     forums = next(s for s in t.subsets if s.name == "answers-forums")
-    assert len(forums.gold) == 375
+    gold_lines = (data_root / "senteval" / "downstream" / "STS" / "STS15-en-test" / "STS.gs.answers-forums.txt"
+                  ).read_text(encoding="utf-8").splitlines()
+    assert "" in gold_lines and len(forums.gold) == sum(line != "" for line in gold_lines)
+    assert forums.gold.tolist() == [float(line) for line in gold_lines if line]
+    if data_is_full:  # answers-forums has 2000 input lines, 375 scored
+        assert len(gold_lines) == 2000 and len(forums.gold) == 375
 
 
 def _write_sts_dir(root: Path, task_dir: str, subsets: dict[str, tuple[list[str], list[str]]]) -> None:

@@ -88,7 +88,8 @@ def test_the_construction_rules():
     assert len(build_negation_triplets([("A", "B c", "ENTAILMENT"), ("B c", "not B c", "CONTRADICTION")], "t")) == 0
 
 
-def test_negation_counts_on_the_real_sick_files(data_root):
+@pytest.mark.full_data("SICK's own files (the sample's triplets are checked against them)")
+def test_negation_counts_on_the_real_sick_files(full_data_root):
     t = negation_triplets()
     assert len(t) == 645 and "SICK train, trial and test" in t.source
     assert len(set(t.anchors)) == 645  # one row per anchor

@@ -35,15 +35,25 @@ def test_classifiers_separate_easy_data_and_fail_on_noise() -> None:
     assert s["acc"] > 90
 
 
-def test_loaders_follow_senteval_order_and_labels(data_root: Path) -> None:
+def _lines(path: Path, encoding: str = "utf-8") -> int:
+    return len(path.read_text(encoding=encoding).splitlines())
+
+
+def test_loaders_follow_senteval_order_and_labels(data_root: Path, data_is_full: bool) -> None:
+    base = data_root / "senteval" / "downstream"
     mr = load_transfer("mr").splits["all"]
     lengths = [len(s.split()) for s in mr.sent1]
     assert lengths == sorted(lengths) and set(mr.labels.tolist()) == {0, 1}
+    assert mr.labels.sum() == _lines(base / "MR" / "rt-polarity.pos", "latin-1")
     trec = load_transfer("trec")
-    assert len(trec.splits["train"]) == 5452 and len(trec.splits["test"]) == 500
+    assert len(trec.splits["train"]) == _lines(base / "TREC" / "train_5500.label", "latin-1")
+    assert len(trec.splits["test"]) == _lines(base / "TREC" / "TREC_10.label", "latin-1")
     assert set(trec.splits["train"].labels.tolist()) == set(range(6))
     mrpc = load_transfer("mrpc")
-    assert mrpc.splits["train"].sent2 is not None and len(mrpc.splits["test"]) == 1725
+    assert mrpc.splits["train"].sent2 is not None
+    assert len(mrpc.splits["test"]) == _lines(base / "MRPC" / "msr_paraphrase_test.txt") - 1  # a header line
+    if data_is_full:
+        assert (len(trec.splits["train"]), len(trec.splits["test"]), len(mrpc.splits["test"])) == (5452, 500, 1725)
 
 
 def test_tiny_encoder_on_real_transfer_slices(data_root: Path, tiny_encoder) -> None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -30,12 +27,9 @@ def improved(spacy_negators):
 
 
 @pytest.fixture(scope="session")
-def wiki_path() -> Path:
-    root = Path(os.environ.get("SNCSE_DATA", REPO.parent / "shared" / "data"))
-    path = root / "corpus" / "wiki1m_head.txt"
-    if not path.exists():
-        pytest.skip(f"wiki prefix not found at {path} (set SNCSE_DATA)")
-    return path
+def wiki_path(data_root: Path) -> Path:
+    """The Wikipedia prefix of the data root (the sample's 2,000 lines where the full data is absent)."""
+    return data_root / "corpus" / "wiki1m_head.txt"
 
 
 @pytest.fixture(scope="session")

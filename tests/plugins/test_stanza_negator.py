@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,6 @@ from stanza.utils.conll import CoNLL  # noqa: E402
 from sncse import registry  # noqa: E402
 from sncse.errors import SncseError  # noqa: E402
 from sncse.negation import FAITHFUL_BRANCHES, IMPROVED_BRANCHES, Negator  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def conllu(*rows: str) -> str:
@@ -120,12 +117,12 @@ def test_multi_sentence_document_negates_first_main_clause():
     assert StanzaNegator(mode="faithful").negate_document(two)[0] == "Tom did not become a doctor . He is tall ."
 
 
-def test_gold_ud_treebank_sentences():
+@pytest.mark.full_data("the UD English EWT dev treebank (ud/en_ewt-ud-dev.conllu)")
+def test_gold_ud_treebank_sentences(full_data_root: Path):
     """Every sentence of the EWT dev treebank goes through both modes; a few are pinned."""
-    root = Path(os.environ.get("SNCSE_DATA", REPO.parent / "shared" / "data"))
-    path = root / "ud" / "en_ewt-ud-dev.conllu"
+    path = full_data_root / "ud" / "en_ewt-ud-dev.conllu"
     if not path.exists():
-        pytest.skip(f"UD data not found at {path}")
+        pytest.skip(f"needs the UD English EWT dev treebank: {path} is missing")
     treebank = CoNLL.conll2doc(input_file=str(path))
     faithful, improved = StanzaNegator(mode="faithful"), StanzaNegator(mode="improved")
     branches = {"faithful": set(), "improved": set()}

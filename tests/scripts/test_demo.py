@@ -69,8 +69,9 @@ def test_demo_on_the_embedded_sample(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_on_full_data(tmp_path: Path, data_root: Path) -> None:
-    proc, out = run_demo(tmp_path, {"SNCSE_DATA": str(data_root), "DEMO_EVAL_LIMIT": "4"})
-    assert f"data: {data_root} (env)" in proc.stdout
+@pytest.mark.full_data("the demo's first step, `sncse data check`, which asks for the papers' pair counts")
+def test_demo_on_full_data(tmp_path: Path, full_data_root: Path) -> None:
+    proc, out = run_demo(tmp_path, {"SNCSE_DATA": str(full_data_root), "DEMO_EVAL_LIMIT": "4"})
+    assert f"data: {full_data_root} (env)" in proc.stdout
     check_outputs(out, ["sts12", "sts13", "sts14", "sts15", "sts16", "stsb", "sickr"])
     assert (out / "analysis" / "top5_sickr.json").is_file()

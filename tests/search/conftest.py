@@ -15,7 +15,7 @@ def minilm():
 
 @pytest.fixture(scope="session")
 def sts_sentences(data_root) -> list[str]:
-    """The distinct sentences of the 7 STS test sets (26,083), in first-seen order."""
+    """The distinct sentences of the 7 STS test sets (26,083 in the full data), in first-seen order."""
     from sncse.data.tasks import STS_TASKS
     from sncse.eval.sts import load_tasks
 
@@ -25,14 +25,16 @@ def sts_sentences(data_root) -> list[str]:
 
 @pytest.fixture(scope="session")
 def corpus_index(minilm, sts_sentences):
-    """An exact index over 10,000 STS sentences (rows 0..9999), and 1,000 other sentences as queries."""
+    """An exact index over 10,000 STS sentences (rows 0..9999), and 1,000 other sentences as queries;
+    on the sample's root (fewer sentences) the same split with 1,000 queries and the rest as the corpus."""
     import os
 
     import torch
 
     from sncse.search import build_index
 
-    corpus, queries = sts_sentences[:10_000], sts_sentences[10_000:11_000]
+    size = min(10_000, len(sts_sentences) - 1_000)
+    corpus, queries = sts_sentences[:size], sts_sentences[size:size + 1_000]
     threads = torch.get_num_threads()
     if os.getloadavg()[0] > (os.cpu_count() or 1):  # cores shared with other jobs: one thread is faster
         torch.set_num_threads(1)
