@@ -63,6 +63,10 @@ def _full_data() -> tuple[Path | None, str]:
     return root, ""
 
 
+#: read once, before any fixture points $SNCSE_DATA at the root built from the sample
+FULL_DATA = _full_data()
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "full_data(why): the test needs the full evaluation data for WHY "
                                        "(the skip message where it is absent)")
@@ -76,7 +80,7 @@ def full_data_root(request) -> Path:
     if marker is None or not marker.args:
         pytest.fail("a test that asks for full_data_root says why with @pytest.mark.full_data(\"...\")",
                     pytrace=False)
-    root, why = _full_data()
+    root, why = FULL_DATA
     if root is None:
         message = f"needs the full evaluation data for {marker.args[0]}: {why}"
         if IN_CI and not NO_SHARED:
@@ -90,7 +94,7 @@ def full_data_root(request) -> Path:
 def data_root(tmp_path_factory) -> Path:
     """The full data where it exists, else the small root built from the embedded sample; either way
     ``$SNCSE_DATA`` names it for the rest of the session (commands the tests run read it)."""
-    root, _ = _full_data()
+    root, _ = FULL_DATA
     if root is None:
         from sample_data import build_sample_data_root
 
@@ -102,7 +106,7 @@ def data_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def data_is_full(data_root: Path) -> bool:
     """Whether ``data_root`` is the full data rather than the root built from the sample."""
-    return data_root == _full_data()[0]
+    return data_root == FULL_DATA[0]
 
 
 @pytest.fixture()
