@@ -818,7 +818,8 @@ def rerun_paragraph(s: dict[str, Any]) -> list[str]:
                  f"scores of the {r['runs_compared']} runs present in both (zero-shot included; "
                  f"{r['scores_compared']} task scores) are "
                  + ("**identical**." if r["identical"] else
-                    f"**not identical**: the largest difference is {r['max_abs_diff']:.4f} (Spearman x100)."))
+                    f"**not identical**: the largest difference is {r['max_abs_diff']:.4f} (Spearman x100)"
+                    + (", below the two decimals the tables print." if r["max_abs_diff"] < 0.005 else ".")))
         if r.get("carried_over"):
             text += (" Not run again this time: " + " and ".join(f"the {st} stage" for st in r["carried_over"])
                      + "; " + ("its section below is" if len(r["carried_over"]) == 1 else "their sections below are")
@@ -936,13 +937,17 @@ def suppression_reading(s: dict[str, Any], pooler: str, trip: dict[tuple[str, st
                     + (": established)." if d["established"] else ": the interval contains 0, not established)."))
     if o is not None:
         defined = {k for k, d in o["diff"].items() if d["estimate"] is not None}  # a bin with too few pairs: none
-        high = f"sickr@{bins[-1]}"
-        if high in defined:
-            d = o["diff"][high]
-            text.append(f"On SICK-R's highest-overlap bin ({bins[-1]}) SNCSE - InfoNCE is {d['estimate']:+.2f} "
-                        f"[{d['low']:+.2f}, {d['high']:+.2f}]: "
-                        + ("SNCSE is better, established." if d["established"] and d["estimate"] > 0 else
-                           "InfoNCE is better, established." if d["established"] else "not established."))
+        highs = [f"{task}@{bins[-1]}" for task in OVERLAP_TASKS if f"{task}@{bins[-1]}" in defined]
+
+        def verdict(d: dict[str, Any]) -> str:
+            if not d["established"]:
+                return "not established"
+            return "SNCSE is better, established" if d["estimate"] > 0 else "InfoNCE is better, established"
+
+        if highs:
+            text.append(f"On the highest-overlap bins ({bins[-1]}) SNCSE - InfoNCE is " + "; ".join(
+                f"{o['diff'][x]['estimate']:+.2f} [{o['diff'][x]['low']:+.2f}, {o['diff'][x]['high']:+.2f}] on "
+                f"{display_name(x.split('@')[0])} ({verdict(o['diff'][x])})" for x in highs) + ".")
         low = [f"{task}@{bins[0]}" for task in OVERLAP_TASKS if f"{task}@{bins[0]}" in defined]
         worse = [x for x in low if o["diff"][x]["established"] and o["diff"][x]["estimate"] < 0]
         if low:
