@@ -824,7 +824,8 @@ def rerun_paragraph(s: dict[str, Any]) -> list[str]:
             text += (" Not run again this time: " + " and ".join(f"the {st} stage" for st in r["carried_over"])
                      + "; " + ("its section below is" if len(r["carried_over"]) == 1 else "their sections below are")
                      + " the previous run's"
-                     + (", and this run trained with the search's choice of steps and lr." if "search" in r["carried_over"]
+                     + (", and this run trained with the search's choice of steps and lr (the previous run's "
+                        "`search/chosen.json`, copied into this run's folder)." if "search" in r["carried_over"]
                         else "."))
         if r["runs_only_before"] or r["runs_only_now"]:
             text += (" Runs in one of the two only: " + ", ".join(f"`{n}`" for n in r["runs_only_before"]
