@@ -390,7 +390,7 @@ def rerun_check(summary: dict[str, Any], previous: dict[str, Any]) -> dict[str, 
             "scores_compared": len(diffs), "max_abs_diff": largest, "identical": largest == 0.0}
 
 
-CARRIED_STAGES = {"search": "search", "sweep": "sweep"}  # stage -> the summary section it produces
+CARRIED_STAGES = ("search", "sweep")  # each stage's summary section has the stage's name
 
 
 def carry_over(summary: dict[str, Any], previous: dict[str, Any]) -> None:
@@ -399,11 +399,11 @@ def carry_over(summary: dict[str, Any], previous: dict[str, Any]) -> None:
     carried over when its candidates were not trained again (``search/chosen.json`` restored)."""
     ran = set(summary["run"].get("stages", {}))
     carried = []
-    for stage, section in CARRIED_STAGES.items():
-        if stage in ran or not previous.get(section):
+    for stage in CARRIED_STAGES:
+        if stage in ran or not previous.get(stage):
             continue
-        if not summary.get(section):
-            summary[section] = previous[section]
+        if not summary.get(stage):
+            summary[stage] = previous[stage]
         carried.append(stage)
     summary["rerun"]["carried_over"] = carried
 

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SncseError
+from .. import registry
+from ..errors import RegistryError, SncseError
 
 if TYPE_CHECKING:
     from ..config.schema import LossConfig
@@ -219,11 +220,8 @@ class ContrastiveLoss(nn.Module):
 def registered_loss(name: str) -> type[ContrastiveLoss] | None:
     """The class registered as loss ``name`` (``bml`` -> the latest ``bml.vN``), to read its attributes
     without building it; None where no such loss is installed (a plugin's run read on another machine)."""
-    from .. import registry
-    from ..errors import RegistryError
-
     try:
-        cls = registry.get("losses", name)
+        cls = registry.get_class("losses", name)
     except RegistryError:
         return None
-    return cls if isinstance(cls, type) and issubclass(cls, ContrastiveLoss) else None
+    return cls if issubclass(cls, ContrastiveLoss) else None

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import registry
 from ..config import Config, dump_yaml, load_config, to_dict
 from ..config.loader import ENV_CONFIG
 from ..data.batching import BatchSampler, Collator, Position, TrainBatch, batches, duplicate_groups
@@ -35,7 +36,7 @@ from ..encoders.model import SentenceEncoder, resolve_device
 from ..encoders.resolve import read_model
 from ..errors import ConfigError, SncseError
 from ..io import atomic_write, read_json, write_json
-from ..losses.base import LossOutput, registered_loss
+from ..losses.base import LossOutput
 from ..outputs import PathPlan
 from ..progress import task
 from ..rundir.files import (
@@ -282,10 +283,8 @@ class Trainer:
         self.dist.on_main(self._prepare_run_dir, "preparing the run directory")
 
         seed_everything(cfg.train.seed)
-        loss = registered_loss(cfg.loss.name)  # the views its class declares; the step builds the loss
-        if loss is None:  # load_config refuses such a name; a config built in code may hold one
-            raise ConfigError(f"key 'loss.name': no loss '{cfg.loss.name}' is installed")
-        loss_views = tuple(loss.views)
+        # the views the loss class declares, read without building it (the step builds the loss)
+        loss_views = tuple(registry.get_class("losses", cfg.loss.name).views)
         model = build_model(cfg, self.device)
         self.data, self.views = self._load_data(model, loss_views)
         self.sampler = BatchSampler(len(self.data), cfg.train.batch_size, seed=cfg.train.seed,
